@@ -1,0 +1,70 @@
+//! Command-line arguments, in the Singer tap conventions.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Singer tap for the Healthchecks.io Management API v3: copies checks,
+/// pings, flips and integrations into any Singer target.
+#[derive(Debug, Parser)]
+#[command(name = "tap-healthchecks", version, about, max_term_width = 100)]
+pub struct Args {
+    /// Config JSON file with api_key and the other settings. Repeat to merge
+    /// several files in order, later files winning.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Vec<PathBuf>,
+
+    /// State JSON file: the value of the last STATE message of an earlier
+    /// run.
+    #[arg(long, short = 's', value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Catalog JSON file that selects streams and fields; without one,
+    /// every stream is synced.
+    #[arg(
+        long,
+        value_name = "FILE",
+        visible_alias = "properties",
+        short_alias = 'p'
+    )]
+    pub catalog: Option<PathBuf>,
+
+    /// Print the catalog of streams and exit, without network requests.
+    #[arg(long, short = 'd', conflicts_with_all = ["catalog", "state"])]
+    pub discover: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn properties_is_an_alias_of_catalog() {
+        let args = Args::try_parse_from(["tap", "--config", "c.json", "--properties", "p.json"])
+            .expect("parses");
+        assert_eq!(args.catalog, Some(PathBuf::from("p.json")));
+        let args = Args::try_parse_from(["tap", "-c", "c.json", "-p", "p.json"]).expect("parses");
+        assert_eq!(args.catalog, Some(PathBuf::from("p.json")));
+    }
+
+    #[test]
+    fn config_repeats() {
+        let args = Args::try_parse_from(["tap", "--config", "a.json", "--config", "b.json"])
+            .expect("parses");
+        assert_eq!(
+            args.config,
+            [PathBuf::from("a.json"), PathBuf::from("b.json")]
+        );
+    }
+
+    #[test]
+    fn discover_conflicts_with_catalog() {
+        assert!(Args::try_parse_from(["tap", "--discover", "--catalog", "x.json"]).is_err());
+    }
+}

@@ -1,0 +1,336 @@
+//! HTTP client for the Healthchecks Management API v3.
+//!
+//! One ureq agent carries every request: the key travels in the `X-Api-Key`
+//! header and nowhere else, redirects are not followed (a redirect to another
+//! host would carry the key there), and every failure becomes an [`ApiError`]
+//! that names the endpoint path and status but never the key. Retries are
+//! decided by [`ApiError::is_retriable`]; this client makes one attempt per
+//! call.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use ureq::Agent;
+
+use crate::config::{ApiKey, Settings};
+
+/// Largest response body read, in bytes. A project of 1,000 checks is about
+/// 1.1 MB, so this leaves room for very large projects while still stopping
+/// a runaway response.
+const MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Read client for one Healthchecks project, identified by its API key.
+pub struct Client {
+    agent: Agent,
+    api_root: String,
+    path_prefix: String,
+    api_key: ApiKey,
+}
+
+/// A failed API request.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The server answered with a status other than 2xx.
+    Status {
+        path: String,
+        status: u16,
+        /// The `error` member of a JSON error body, when there is one.
+        detail: Option<String>,
+    },
+    /// The request did not complete: connection, DNS, TLS or timeout.
+    Transport { path: String, source: ureq::Error },
+    /// The response arrived but its body is not what the API sends.
+    Malformed { path: String, detail: String },
+}
+
+impl ApiError {
+    /// The HTTP status, for errors that carry one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether repeating the same request may succeed: rate limiting, server
+    /// errors, timeouts and connection failures are; other statuses and
+    /// malformed bodies are not.
+    // TODO: retry these errors with capped backoff; until then every request
+    // is tried once.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the retry loop is not written yet")
+    )]
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            ApiError::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            ApiError::Transport { source, .. } => matches!(
+                source,
+                ureq::Error::Timeout(_)
+                    | ureq::Error::Io(_)
+                    | ureq::Error::ConnectionFailed
+                    | ureq::Error::HostNotFound
+            ),
+            ApiError::Malformed { .. } => false,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Status {
+                path,
+                status,
+                detail,
+            } => {
+                write!(f, "GET {path} failed with HTTP {status}")?;
+                if let Some(detail) = detail {
+                    write!(f, " ({detail})")?;
+                }
+                f.write_str(status_hint(*status))
+            }
+            ApiError::Transport { path, source } => write!(f, "GET {path} failed: {source}"),
+            ApiError::Malformed { path, detail } => {
+                write!(f, "GET {path} returned an unexpected body: {detail}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The advice that follows a status in an error message.
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        401 => {
+            ": the API key was rejected; check api_key, and note that pings and \
+             integrations need the project's read-write key"
+        }
+        403 => ": the check belongs to a project other than the API key's",
+        404 => {
+            ": check that base_url is the site root of the Healthchecks instance \
+             (for example https://healthchecks.io), or the check was deleted"
+        }
+        300..=399 => {
+            ": the server redirected the request, which the tap does not follow; \
+             set base_url to the address the server redirects to"
+        }
+        429 => ": the server is rate limiting requests",
+        _ => "",
+    }
+}
+
+impl Client {
+    /// Builds the client from validated settings.
+    pub fn new(settings: &Settings) -> Client {
+        let config = Agent::config_builder()
+            .timeout_global(Some(settings.request_timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(settings.user_agent.as_str())
+            .build();
+        Client {
+            agent: config.into(),
+            api_root: format!("{}/api/v3/", settings.base_url),
+            path_prefix: path_of(&settings.base_url),
+            api_key: settings.api_key.clone(),
+        }
+    }
+
+    /// Requests `path` (relative to `/api/v3/`) and decodes its JSON body.
+    pub fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ApiError> {
+        let shown_path = format!("{}/api/v3/{path}", self.path_prefix);
+        let body = self.get(path, query, &shown_path)?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&body);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| ApiError::Malformed {
+            detail: describe_json_error(&body, &error),
+            path: shown_path,
+        })
+    }
+
+    /// Makes one GET request and returns the body of a 2xx response.
+    fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        shown_path: &str,
+    ) -> Result<Vec<u8>, ApiError> {
+        let transport = |source| ApiError::Transport {
+            path: shown_path.to_string(),
+            source,
+        };
+        let mut request = self
+            .agent
+            .get(format!("{}{path}", self.api_root))
+            .header("X-Api-Key", self.api_key.expose())
+            .header("Accept", "application/json");
+        for (name, value) in query {
+            request = request.query(*name, value);
+        }
+        let started = std::time::Instant::now();
+        let mut response = request.call().map_err(transport)?;
+        let status = response.status().as_u16();
+        log::debug!("GET {shown_path} -> {status} in {:?}", started.elapsed());
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .read_to_vec()
+            .map_err(transport)?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        Err(ApiError::Status {
+            path: shown_path.to_string(),
+            status,
+            detail: error_detail(&body),
+        })
+    }
+}
+
+/// The `error` member of a JSON error body such as `{"error": "wrong api key"}`.
+fn error_detail(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let detail = value.get("error")?.as_str()?;
+    Some(detail.chars().take(200).collect())
+}
+
+/// Explains why a 2xx body failed to decode, naming the JSON path of the bad
+/// value and recognising the HTML page a proxy or a wrong base_url produces.
+fn describe_json_error(
+    body: &[u8],
+    error: &serde_path_to_error::Error<serde_json::Error>,
+) -> String {
+    let start = String::from_utf8_lossy(&body[..body.len().min(100)])
+        .trim_start()
+        .to_lowercase();
+    if start.starts_with("<!doctype html") || start.starts_with("<html") {
+        return "expected JSON but got an HTML page; check base_url".to_string();
+    }
+    if body.is_empty() {
+        return "expected JSON but the body is empty".to_string();
+    }
+    let path = error.path().to_string();
+    if path == "." {
+        return format!("invalid JSON: {}", error.inner());
+    }
+    format!("invalid JSON at {path}: {}", error.inner())
+}
+
+/// The path part of a base URL, such as `/hc` for `https://example.org/hc`.
+fn path_of(base_url: &str) -> String {
+    let after_scheme = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or(String::new(), |index| after_scheme[index..].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16) -> ApiError {
+        ApiError::Status {
+            path: "/api/v3/checks/".into(),
+            status,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn retriable_statuses() {
+        for code in [429, 500, 502, 503, 504] {
+            assert!(status(code).is_retriable(), "{code}");
+        }
+        for code in [301, 400, 401, 403, 404, 405, 501] {
+            assert!(!status(code).is_retriable(), "{code}");
+        }
+    }
+
+    #[test]
+    fn malformed_is_not_retriable() {
+        let error = ApiError::Malformed {
+            path: "/x".into(),
+            detail: "truncated".into(),
+        };
+        assert!(!error.is_retriable());
+    }
+
+    #[test]
+    fn status_message_names_path_and_fix() {
+        let error = ApiError::Status {
+            path: "/api/v3/channels/".into(),
+            status: 401,
+            detail: Some("wrong api key".into()),
+        };
+        let message = error.to_string();
+        assert!(
+            message.starts_with("GET /api/v3/channels/ failed with HTTP 401 (wrong api key): ")
+        );
+        assert!(message.contains("read-write key"));
+    }
+
+    #[test]
+    fn error_detail_reads_json_error() {
+        assert_eq!(
+            error_detail(br#"{"error": "missing api key"}"#).as_deref(),
+            Some("missing api key")
+        );
+        assert_eq!(error_detail(b"<html></html>"), None);
+        assert_eq!(error_detail(b""), None);
+    }
+
+    #[test]
+    fn html_body_is_recognised() {
+        let body = b"<!DOCTYPE html><html><title>Not Found</title>";
+        let error = decode::<serde_json::Value>(body).expect_err("not JSON");
+        assert_eq!(
+            describe_json_error(body, &error),
+            "expected JSON but got an HTML page; check base_url"
+        );
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(
+        body: &[u8],
+    ) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
+    }
+
+    #[test]
+    fn wrong_type_names_json_path() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Page {
+            #[allow(dead_code)]
+            checks: Vec<crate::streams::checks::Check>,
+        }
+        let body = br#"{"checks": [{"grace": 1}, {"grace": "soon"}]}"#;
+        let error = decode::<Page>(body).expect_err("wrong type");
+        assert_eq!(
+            describe_json_error(body, &error),
+            "invalid JSON at checks[1].grace: invalid type: string \"soon\", expected i64 at line 1 column 42"
+        );
+    }
+
+    #[test]
+    fn truncated_body_is_described() {
+        let body = br#"{"checks": [{"grace": 1"#;
+        let error = decode::<serde_json::Value>(body).expect_err("truncated");
+        let message = describe_json_error(body, &error);
+        assert!(message.starts_with("invalid JSON"), "{message}");
+        assert!(message.contains("EOF while parsing"), "{message}");
+    }
+
+    #[test]
+    fn path_of_base_url() {
+        assert_eq!(path_of("https://healthchecks.io"), "");
+        assert_eq!(path_of("http://127.0.0.1:8000/hc"), "/hc");
+        assert_eq!(path_of("https://example.org/a/b"), "/a/b");
+    }
+}

@@ -1,0 +1,395 @@
+//! Settings: the `--config` files turned into one validated [`Settings`].
+//!
+//! Several config files merge in order, later files winning. Every value is
+//! checked here, once, with an error that names the setting, the value and
+//! the fix; nothing downstream re-reads the JSON. [`SETTINGS`] is the one
+//! list of settings, used for the unknown-key warning and the documentation.
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Map, Value};
+
+/// The site root used when `base_url` is not set.
+pub const DEFAULT_BASE_URL: &str = "https://healthchecks.io";
+
+/// Seconds a request may take, connection and body included, by default.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+
+/// One documented setting.
+#[allow(dead_code)]
+pub struct Setting {
+    pub name: &'static str,
+    /// JSON type: `string`, `integer`, `number` or `boolean`.
+    pub kind: &'static str,
+    /// The default, written as it would appear in the config file.
+    pub default: Option<&'static str>,
+    pub required: bool,
+    pub secret: bool,
+    pub description: &'static str,
+}
+
+/// Every setting the tap reads.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: "api_key",
+        kind: "string",
+        default: None,
+        required: true,
+        secret: true,
+        description: "API key of the Healthchecks project (Settings > API Access). \
+                      The read-write key syncs every stream; a read-only key syncs \
+                      checks and flips only.",
+    },
+    Setting {
+        name: "base_url",
+        kind: "string",
+        default: Some(DEFAULT_BASE_URL),
+        required: false,
+        secret: false,
+        description: "Site root of the Healthchecks instance, with its path prefix \
+                      if it has one, without /api/v3.",
+    },
+    Setting {
+        name: "start_date",
+        kind: "string",
+        default: None,
+        required: false,
+        secret: false,
+        description: "RFC 3339 date-time (or a plain YYYY-MM-DD date, read as midnight \
+                      UTC); pings and flips older than this are not synced.",
+    },
+    Setting {
+        name: "user_agent",
+        kind: "string",
+        default: Some(concat!("tap-healthchecks/", env!("CARGO_PKG_VERSION"))),
+        required: false,
+        secret: false,
+        description: "User-Agent header sent with every request.",
+    },
+    Setting {
+        name: "request_timeout",
+        kind: "number",
+        default: Some("30"),
+        required: false,
+        secret: false,
+        description: "Seconds one request may take, from connecting to the last byte \
+                      of the response.",
+    },
+];
+
+/// The API key. Its `Debug` and `Display` never show the value.
+#[derive(Clone)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// The key itself, for the request header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the key is a read-only key of the current format. Legacy
+    /// 32-character keys carry no prefix, so for them the checks response
+    /// tells.
+    pub fn has_read_only_prefix(&self) -> bool {
+        self.0.starts_with("hcr_")
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub api_key: ApiKey,
+    /// Site root without a trailing slash, such as `https://healthchecks.io`
+    /// or `https://example.org/hc`.
+    pub base_url: String,
+    pub start_date: Option<DateTime<Utc>>,
+    pub user_agent: String,
+    pub request_timeout: Duration,
+}
+
+/// Reads and merges the config files, then validates the result.
+pub fn load(paths: &[impl AsRef<Path>]) -> Result<Settings> {
+    let mut merged = Map::new();
+    for path in paths {
+        let path = path.as_ref();
+        merged.extend(read_object(path)?);
+    }
+    let source = match paths {
+        [single] => format!("config file {}", single.as_ref().display()),
+        _ => "config".to_string(),
+    };
+    Settings::from_map(&merged).with_context(|| source)
+}
+
+/// Reads a file that must contain one JSON object.
+pub fn read_object(path: &Path) -> Result<Map<String, Value>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    match value {
+        Value::Object(object) => Ok(object),
+        other => bail!(
+            "{} must contain a JSON object, not {}",
+            path.display(),
+            json_kind(&other)
+        ),
+    }
+}
+
+impl Settings {
+    /// Validates a merged config object. A `null` value counts as unset.
+    pub fn from_map(config: &Map<String, Value>) -> Result<Settings> {
+        for name in config.keys() {
+            if !SETTINGS.iter().any(|setting| setting.name == name) {
+                log::warn!("ignoring unknown setting {name:?} in the config");
+            }
+        }
+        let value = |name: &str| config.get(name).filter(|value| !value.is_null());
+        Ok(Settings {
+            api_key: parse_api_key(value("api_key"))?,
+            base_url: match value("base_url") {
+                Some(url) => parse_base_url(string_setting("base_url", url)?)?,
+                None => DEFAULT_BASE_URL.to_string(),
+            },
+            start_date: value("start_date")
+                .map(|date| parse_start_date(string_setting("start_date", date)?))
+                .transpose()?,
+            user_agent: match value("user_agent") {
+                Some(agent) => parse_user_agent(string_setting("user_agent", agent)?)?,
+                None => default_user_agent(),
+            },
+            request_timeout: match value("request_timeout") {
+                Some(timeout) => parse_seconds("request_timeout", timeout)?,
+                None => Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
+            },
+        })
+    }
+}
+
+/// `tap-healthchecks/<version>`.
+pub fn default_user_agent() -> String {
+    format!("tap-healthchecks/{}", env!("CARGO_PKG_VERSION"))
+}
+
+fn string_setting<'a>(name: &str, value: &'a Value) -> Result<&'a str> {
+    value
+        .as_str()
+        .with_context(|| format!("{name} must be a string, not {}", json_kind(value)))
+}
+
+fn parse_api_key(value: Option<&Value>) -> Result<ApiKey> {
+    let Some(value) = value else {
+        bail!("api_key is missing; set it to the project's API key (Settings > API Access)");
+    };
+    // The message must not quote the value: it is the secret.
+    let Some(key) = value.as_str() else {
+        bail!("api_key must be a string, not {}", json_kind(value));
+    };
+    if key.is_empty() {
+        bail!("api_key is empty; set it to the project's API key (Settings > API Access)");
+    }
+    if key.chars().any(char::is_whitespace) {
+        bail!("api_key contains whitespace; copy the key again without spaces or line breaks");
+    }
+    if key.len() != 32 {
+        log::warn!(
+            "api_key is {} characters long, but Healthchecks keys have 32; \
+             the server will reject it",
+            key.len()
+        );
+    }
+    Ok(ApiKey(key.to_string()))
+}
+
+fn parse_base_url(raw: &str) -> Result<String> {
+    let url = raw.trim_end_matches('/');
+    let Some((scheme, rest)) = url.split_once("://") else {
+        bail!("base_url {raw:?} is not an http(s) URL; write it like https://healthchecks.io");
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        bail!("base_url {raw:?} must start with http:// or https://");
+    }
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || rest.contains(['?', '#']) || url.chars().any(char::is_whitespace) {
+        bail!(
+            "base_url {raw:?} is not a valid site root; give scheme, host and optional \
+             path prefix, such as https://example.org/hc"
+        );
+    }
+    if url.parse::<ureq::http::Uri>().is_err() {
+        bail!("base_url {raw:?} is not a valid URL");
+    }
+    for suffix in ["/api/v1", "/api/v2", "/api/v3"] {
+        if let Some(root) = url.strip_suffix(suffix) {
+            bail!("base_url {raw:?} ends with {suffix}; give the site root, {root:?}");
+        }
+    }
+    Ok(url.to_string())
+}
+
+fn parse_start_date(raw: &str) -> Result<DateTime<Utc>> {
+    if let Ok(date) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(date.with_timezone(&Utc));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    bail!("start_date {raw:?} is not an RFC 3339 date-time; write it like 2024-01-31T00:00:00Z")
+}
+
+fn parse_user_agent(raw: &str) -> Result<String> {
+    let valid = !raw.is_empty() && raw.chars().all(|c| c == ' ' || c.is_ascii_graphic());
+    if !valid {
+        bail!("user_agent {raw:?} must be non-empty printable ASCII");
+    }
+    Ok(raw.to_string())
+}
+
+fn parse_seconds(name: &str, value: &Value) -> Result<Duration> {
+    let seconds = value.as_f64().with_context(|| {
+        format!(
+            "{name} must be a number of seconds, not {}",
+            json_kind(value)
+        )
+    })?;
+    if !(seconds > 0.0 && seconds <= 86_400.0) {
+        bail!("{name} {value} is out of range; give a number of seconds above 0 and at most 86400");
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Names a JSON value's type for error messages.
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const KEY: &str = "hcw_abcdefghijklmnopqrstuvwxyz12";
+
+    fn settings(config: Value) -> Result<Settings> {
+        Settings::from_map(config.as_object().expect("object"))
+    }
+
+    fn error(config: Value) -> String {
+        format!("{:#}", settings(config).expect_err("invalid config"))
+    }
+
+    #[test]
+    fn defaults() {
+        let settings = settings(json!({"api_key": KEY})).expect("valid");
+        assert_eq!(settings.base_url, "https://healthchecks.io");
+        assert_eq!(settings.start_date, None);
+        assert_eq!(
+            settings.user_agent,
+            format!("tap-healthchecks/{}", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(settings.request_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn base_url_keeps_prefix_and_drops_trailing_slash() {
+        let settings = settings(json!({"api_key": KEY, "base_url": "https://example.org/hc/"}));
+        assert_eq!(settings.expect("valid").base_url, "https://example.org/hc");
+    }
+
+    #[test]
+    fn base_url_errors() {
+        let cases = [
+            ("ftp://example.org", "must start with http:// or https://"),
+            ("example.org", "is not an http(s) URL"),
+            ("https://", "is not an http(s) URL"),
+            ("https:///hc", "is not a valid site root"),
+            ("https://example.org/?x=1", "is not a valid site root"),
+            (
+                "https://example.org/api/v3/",
+                "give the site root, \"https://example.org\"",
+            ),
+        ];
+        for (url, expected) in cases {
+            let message = error(json!({"api_key": KEY, "base_url": url}));
+            assert!(message.contains(expected), "{url}: {message}");
+        }
+    }
+
+    #[test]
+    fn start_date_forms() {
+        let parse =
+            |raw: &str| settings(json!({"api_key": KEY, "start_date": raw})).map(|s| s.start_date);
+        let expected = "2024-01-31T00:00:00Z".parse::<DateTime<Utc>>().ok();
+        assert_eq!(parse("2024-01-31T00:00:00Z").expect("valid"), expected);
+        assert_eq!(parse("2024-01-31T02:00:00+02:00").expect("valid"), expected);
+        assert_eq!(parse("2024-01-31").expect("valid"), expected);
+        let message = format!("{:#}", parse("31/01/2024").expect_err("invalid"));
+        assert!(
+            message.contains("start_date \"31/01/2024\" is not an RFC 3339 date-time"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn api_key_errors_never_quote_the_key() {
+        assert!(error(json!({})).contains("api_key is missing"));
+        assert!(error(json!({"api_key": ""})).contains("api_key is empty"));
+        assert!(error(json!({"api_key": 42})).contains("api_key must be a string, not a number"));
+        let message = error(json!({"api_key": "hcw_secret value"}));
+        assert!(message.contains("api_key contains whitespace"));
+        assert!(!message.contains("secret"));
+    }
+
+    #[test]
+    fn request_timeout_range() {
+        assert!(
+            error(json!({"api_key": KEY, "request_timeout": 0}))
+                .contains("request_timeout 0 is out of range")
+        );
+        assert!(error(json!({"api_key": KEY, "request_timeout": -5})).contains("out of range"));
+        assert!(
+            error(json!({"api_key": KEY, "request_timeout": "30"}))
+                .contains("must be a number of seconds, not a string")
+        );
+        let settings = settings(json!({"api_key": KEY, "request_timeout": 2.5})).expect("valid");
+        assert_eq!(settings.request_timeout, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn null_means_unset() {
+        let settings = settings(json!({"api_key": KEY, "base_url": null, "start_date": null}));
+        assert_eq!(settings.expect("valid").base_url, DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn debug_hides_key() {
+        let settings = settings(json!({"api_key": KEY})).expect("valid");
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains(KEY), "{debug}");
+        assert!(debug.contains("ApiKey(<redacted>)"));
+    }
+
+    #[test]
+    fn user_agent_must_be_printable() {
+        assert!(error(json!({"api_key": KEY, "user_agent": "a\nb"})).contains("printable ASCII"));
+        assert!(error(json!({"api_key": KEY, "user_agent": ""})).contains("non-empty"));
+    }
+}

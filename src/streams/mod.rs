@@ -1,0 +1,70 @@
+//! The registry of streams: the one list that discovery and sync iterate.
+//!
+//! Each stream module starts with its record struct, the single source of the
+//! stream's JSON Schema, followed by the function that fetches its records.
+//! `checks` and `integrations` are read whole on every sync; `pings` and
+//! `flips` are read per check.
+
+pub mod checks;
+pub mod flips;
+pub mod integrations;
+pub mod pings;
+
+use serde_json::Value;
+
+/// How a stream is replicated, in Singer's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicationMethod {
+    FullTable,
+    Incremental,
+}
+
+impl ReplicationMethod {
+    /// The Singer name, such as `FULL_TABLE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplicationMethod::FullTable => "FULL_TABLE",
+            ReplicationMethod::Incremental => "INCREMENTAL",
+        }
+    }
+}
+
+/// The fixed description of one stream.
+pub struct StreamSpec {
+    pub name: &'static str,
+    pub key_properties: &'static [&'static str],
+    pub replication_method: ReplicationMethod,
+    /// The bookmark field of an incremental stream.
+    pub replication_key: Option<&'static str>,
+    /// Whether the stream needs the read-write API key.
+    pub needs_read_write_key: bool,
+    pub schema: fn() -> Value,
+}
+
+impl StreamSpec {
+    /// Fields that are always emitted: the key and the replication key.
+    pub fn automatic_fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.key_properties
+            .iter()
+            .copied()
+            .chain(self.replication_key)
+    }
+}
+
+/// Every stream, in the order a sync emits them.
+pub const ALL: [&StreamSpec; 4] = [
+    &checks::STREAM,
+    &pings::STREAM,
+    &flips::STREAM,
+    &integrations::STREAM,
+];
+
+/// Looks a stream up by name.
+pub fn find(name: &str) -> Option<&'static StreamSpec> {
+    ALL.into_iter().find(|stream| stream.name == name)
+}
+
+/// Names of all streams, for error messages.
+pub fn names() -> String {
+    ALL.map(|stream| stream.name).join(", ")
+}
