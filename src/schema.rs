@@ -60,6 +60,9 @@ fn narrow(schema: &Value) -> Value {
                     .collect(),
             ),
             "items" => narrow(value),
+            // Doc comments are wrapped at 80 columns; descriptions read
+            // better as one paragraph.
+            "description" => Value::String(value.as_str().unwrap_or_default().replace('\n', " ")),
             _ => value.clone(),
         };
         narrowed.insert(keyword.clone(), value);
