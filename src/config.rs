@@ -19,6 +19,9 @@ pub const DEFAULT_BASE_URL: &str = "https://healthchecks.io";
 /// Seconds a request may take, connection and body included, by default.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 
+/// Seconds of flips read again before each flips bookmark, by default.
+pub const DEFAULT_FLIPS_LOOKBACK_SECS: i64 = 3600;
+
 /// One documented setting.
 #[allow(dead_code)]
 pub struct Setting {
@@ -79,6 +82,26 @@ pub const SETTINGS: &[Setting] = &[
         description: "Seconds one request may take, from connecting to the last byte \
                       of the response.",
     },
+    Setting {
+        name: "flips_lookback",
+        kind: "integer",
+        default: Some("3600"),
+        required: false,
+        secret: false,
+        description: "Seconds before each check's flips bookmark that every sync \
+                      reads again, because the server writes the flip for a missed \
+                      deadline later, with an earlier timestamp.",
+    },
+    Setting {
+        name: "flips_skip_unchanged",
+        kind: "boolean",
+        default: Some("true"),
+        required: false,
+        secret: false,
+        description: "Skip the flips request of a check whose status, started, \
+                      last_ping, next_ping and n_pings are unchanged since its last \
+                      sync; false reads every check's flips on every sync.",
+    },
 ];
 
 /// The API key. Its `Debug` and `Display` never show the value.
@@ -115,6 +138,9 @@ pub struct Settings {
     pub start_date: Option<DateTime<Utc>>,
     pub user_agent: String,
     pub request_timeout: Duration,
+    /// How far before a flips bookmark each sync reads again.
+    pub flips_lookback: chrono::Duration,
+    pub flips_skip_unchanged: bool,
 }
 
 /// Reads and merges the config files, then validates the result.
@@ -172,6 +198,19 @@ impl Settings {
             request_timeout: match value("request_timeout") {
                 Some(timeout) => parse_seconds("request_timeout", timeout)?,
                 None => Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
+            },
+            flips_lookback: match value("flips_lookback") {
+                Some(seconds) => parse_lookback(seconds)?,
+                None => chrono::Duration::seconds(DEFAULT_FLIPS_LOOKBACK_SECS),
+            },
+            flips_skip_unchanged: match value("flips_skip_unchanged") {
+                Some(flag) => flag.as_bool().with_context(|| {
+                    format!(
+                        "flips_skip_unchanged must be true or false, not {}",
+                        json_kind(flag)
+                    )
+                })?,
+                None => true,
             },
         })
     }
@@ -267,6 +306,16 @@ fn parse_seconds(name: &str, value: &Value) -> Result<Duration> {
         bail!("{name} {value} is out of range; give a number of seconds above 0 and at most 86400");
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Reads a whole number of seconds from 0 to one year.
+fn parse_lookback(value: &Value) -> Result<chrono::Duration> {
+    const MAX: i64 = 366 * 86_400;
+    let seconds = value.as_i64().filter(|seconds| (0..=MAX).contains(seconds));
+    let Some(seconds) = seconds else {
+        bail!("flips_lookback {value} is invalid; give a whole number of seconds from 0 to {MAX}");
+    };
+    Ok(chrono::Duration::seconds(seconds))
 }
 
 /// Names a JSON value's type for error messages.
@@ -371,6 +420,32 @@ mod tests {
         );
         let settings = settings(json!({"api_key": KEY, "request_timeout": 2.5})).expect("valid");
         assert_eq!(settings.request_timeout, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn flips_settings() {
+        let defaults = settings(json!({"api_key": KEY})).expect("valid");
+        assert_eq!(defaults.flips_lookback, chrono::Duration::seconds(3600));
+        assert!(defaults.flips_skip_unchanged);
+        let set =
+            settings(json!({"api_key": KEY, "flips_lookback": 0, "flips_skip_unchanged": false}));
+        let set = set.expect("valid");
+        assert_eq!(set.flips_lookback, chrono::Duration::zero());
+        assert!(!set.flips_skip_unchanged);
+        let message = error(json!({"api_key": KEY, "flips_lookback": -1}));
+        assert!(
+            message.contains("flips_lookback -1 is invalid"),
+            "{message}"
+        );
+        assert!(
+            error(json!({"api_key": KEY, "flips_lookback": 1.5}))
+                .contains("flips_lookback 1.5 is invalid")
+        );
+        let message = error(json!({"api_key": KEY, "flips_skip_unchanged": "no"}));
+        assert!(
+            message.contains("flips_skip_unchanged must be true or false, not a string"),
+            "{message}"
+        );
     }
 
     #[test]

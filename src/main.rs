@@ -25,6 +25,7 @@ use log::LevelFilter;
 use crate::catalog::Selection;
 use crate::cli::Args;
 use crate::config::Settings;
+use crate::state::State;
 
 /// Exit code for invalid input: arguments, config, catalog or state.
 const EXIT_BAD_INPUT: u8 = 2;
@@ -77,7 +78,11 @@ fn run(args: &Args) -> Result<(), Failure> {
         Some(path) => Selection::from_file(path).map_err(bad_input)?,
         None => Selection::all(),
     };
-    sync(&settings, &selection).map_err(|error| Failure {
+    let state = match &args.state {
+        Some(path) => State::load(path).map_err(bad_input)?,
+        None => State::default(),
+    };
+    sync(&settings, &selection, state).map_err(|error| Failure {
         code: EXIT_SYNC_FAILED,
         error,
     })
@@ -92,9 +97,9 @@ fn discover() -> Result<()> {
         .context("cannot write to stdout")
 }
 
-fn sync(settings: &Settings, selection: &Selection) -> Result<()> {
+fn sync(settings: &Settings, selection: &Selection, state: State) -> Result<()> {
     let mut writer = singer::Writer::new(io::stdout().lock());
-    sync::run(settings, selection, &mut writer)?;
+    sync::run(settings, selection, state, &mut writer)?;
     writer.flush().context("cannot write to stdout")
 }
 

@@ -1,62 +1,270 @@
 //! Singer STATE: per-check bookmarks in the Meltano SDK's layout.
 //!
-//! The value of a STATE message looks like
+//! The value of a STATE message, and of the `--state` file, looks like
 //!
 //! ```json
-//! {"bookmarks": {"pings": {"partitions": [
-//!   {"context": {"check_unique_key": "f65d..."},
-//!    "replication_key": "n", "replication_key_value": 36}
-//! ]}}}
+//! {"bookmarks": {
+//!   "pings": {"partitions": [
+//!     {"context": {"check_unique_key": "f65d..."},
+//!      "replication_key": "n", "replication_key_value": 36}]},
+//!   "flips": {"partitions": [
+//!     {"context": {"check_unique_key": "f65d..."},
+//!      "replication_key": "timestamp",
+//!      "replication_key_value": "2026-12-03T12:09:13Z",
+//!      "check_snapshot": {"status": "up", "started": false,
+//!        "last_ping": "...", "next_ping": "...", "n_pings": 36}}]}}}
 //! ```
 //!
-//! with one partition per check for each incremental stream, so Meltano's
-//! state backend and tools written for SDK taps read it. A bookmark is set
-//! only after the records it covers were written.
+//! with one partition per check, so Meltano's state backend and tools
+//! written for SDK taps read it. `check_snapshot` is the tap's own addition:
+//! the check's fields at the last successful flips sync, which decide
+//! whether the next sync can skip the flips request. A flips partition may
+//! have a null `replication_key_value` when the check had no flips yet.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
 
-use serde_json::{Value, json};
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
-/// Bookmarks of the incremental streams, keyed by stream and check.
-#[derive(Debug, Default)]
+use crate::config::json_kind;
+use crate::streams::checks::Check;
+
+/// Bookmarks of the incremental streams, by check `unique_key`.
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct State {
-    /// Stream name to check `unique_key` to the bookmark value.
-    bookmarks: BTreeMap<&'static str, BTreeMap<String, Bookmark>>,
+    /// Highest ping `n` written (or passed over as older than `start_date`).
+    pings: BTreeMap<String, i64>,
+    flips: BTreeMap<String, FlipsBookmark>,
 }
 
-/// The position reached in one check's records of one stream.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Bookmark {
-    pub replication_key: &'static str,
-    pub value: Value,
+/// Where one check's flips stand.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FlipsBookmark {
+    /// Latest flip timestamp written; `None` before the first flip.
+    pub timestamp: Option<DateTime<Utc>>,
+    /// The check as it was when its flips were last read.
+    pub snapshot: Option<CheckSnapshot>,
+}
+
+/// The check fields that change whenever a flip arises, except for a pause
+/// and resume of a never-pinged check, whose `last_ping` stays null.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckSnapshot {
+    pub status: Option<String>,
+    pub started: Option<bool>,
+    pub last_ping: Option<DateTime<Utc>>,
+    pub next_ping: Option<DateTime<Utc>>,
+    pub n_pings: Option<i64>,
+}
+
+impl CheckSnapshot {
+    pub fn of(check: &Check) -> CheckSnapshot {
+        CheckSnapshot {
+            status: check.status.clone(),
+            started: check.started,
+            last_ping: check.last_ping,
+            next_ping: check.next_ping,
+            n_pings: check.n_pings,
+        }
+    }
 }
 
 impl State {
-    /// Records that `check`'s records of `stream` were written up to `bookmark`.
-    pub fn set(&mut self, stream: &'static str, check: &str, bookmark: Bookmark) {
-        self.bookmarks
-            .entry(stream)
-            .or_default()
-            .insert(check.to_string(), bookmark);
+    /// Reads a state file; an empty file or `{}` is no state.
+    pub fn load(path: &Path) -> Result<State> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read state file {}", path.display()))?;
+        if text.trim().is_empty() {
+            return Ok(State::default());
+        }
+        let value: Value = serde_json::from_str(&text)
+            .with_context(|| format!("state file {} is not valid JSON", path.display()))?;
+        State::from_value(&value).with_context(|| {
+            format!(
+                "state file {} has the wrong shape; pass the value of the last STATE message",
+                path.display()
+            )
+        })
+    }
+
+    /// Reads a STATE value. A whole STATE message is accepted too.
+    pub fn from_value(value: &Value) -> Result<State> {
+        let Some(object) = value.as_object() else {
+            bail!("expected a JSON object, not {}", json_kind(value));
+        };
+        if object.get("type").and_then(Value::as_str) == Some("STATE") {
+            if let Some(inner) = object.get("value") {
+                return State::from_value(inner);
+            }
+        }
+        let mut state = State::default();
+        let Some(bookmarks) = object.get("bookmarks") else {
+            return Ok(state);
+        };
+        let Some(bookmarks) = bookmarks.as_object() else {
+            bail!(
+                "\"bookmarks\" must be an object, not {}",
+                json_kind(bookmarks)
+            );
+        };
+        for (stream, bookmark) in bookmarks {
+            match stream.as_str() {
+                "pings" => read_partitions(bookmark, "pings", "n", |key, partition| {
+                    let value = partition.get("replication_key_value");
+                    let Some(n) = value.and_then(Value::as_i64) else {
+                        bail!(
+                            "replication_key_value must be an integer ping number, not {}",
+                            describe(value)
+                        );
+                    };
+                    state.pings.insert(key, n);
+                    Ok(())
+                })?,
+                "flips" => read_partitions(bookmark, "flips", "timestamp", |key, partition| {
+                    state.flips.insert(key, read_flips_partition(partition)?);
+                    Ok(())
+                })?,
+                other => log::warn!("ignoring state bookmarks of unknown stream {other:?}"),
+            }
+        }
+        Ok(state)
+    }
+
+    /// The pings bookmark of a check.
+    pub fn pings(&self, check: &str) -> Option<i64> {
+        self.pings.get(check).copied()
+    }
+
+    pub fn set_pings(&mut self, check: &str, n: i64) {
+        self.pings.insert(check.to_string(), n);
+    }
+
+    /// The flips bookmark of a check.
+    pub fn flips(&self, check: &str) -> Option<&FlipsBookmark> {
+        self.flips.get(check)
+    }
+
+    pub fn set_flips(&mut self, check: &str, bookmark: FlipsBookmark) {
+        self.flips.insert(check.to_string(), bookmark);
+    }
+
+    /// Drops the bookmarks of checks that are not in `existing`, so state
+    /// stays proportional to the project.
+    pub fn retain_checks(&mut self, existing: &HashSet<&str>) {
+        self.pings
+            .retain(|check, _| existing.contains(check.as_str()));
+        self.flips
+            .retain(|check, _| existing.contains(check.as_str()));
     }
 
     /// The STATE message value.
     pub fn to_value(&self) -> Value {
-        let mut bookmarks = serde_json::Map::new();
-        for (stream, checks) in &self.bookmarks {
-            let partitions: Vec<Value> = checks
+        let mut bookmarks = Map::new();
+        if !self.pings.is_empty() {
+            let partitions: Vec<Value> = self
+                .pings
+                .iter()
+                .map(|(check, n)| partition(check, "n", json!(n)))
+                .collect();
+            bookmarks.insert("pings".into(), json!({ "partitions": partitions }));
+        }
+        if !self.flips.is_empty() {
+            let partitions: Vec<Value> = self
+                .flips
                 .iter()
                 .map(|(check, bookmark)| {
-                    json!({
-                        "context": {"check_unique_key": check},
-                        "replication_key": bookmark.replication_key,
-                        "replication_key_value": bookmark.value,
-                    })
+                    let mut partition = partition(check, "timestamp", json!(bookmark.timestamp));
+                    if let Some(snapshot) = &bookmark.snapshot {
+                        partition["check_snapshot"] = json!(snapshot);
+                    }
+                    partition
                 })
                 .collect();
-            bookmarks.insert(stream.to_string(), json!({ "partitions": partitions }));
+            bookmarks.insert("flips".into(), json!({ "partitions": partitions }));
         }
         json!({ "bookmarks": bookmarks })
+    }
+}
+
+fn partition(check: &str, replication_key: &str, value: Value) -> Value {
+    json!({
+        "context": {"check_unique_key": check},
+        "replication_key": replication_key,
+        "replication_key_value": value,
+    })
+}
+
+/// Reads `{"partitions": [...]}` of one stream, handing each partition's
+/// check key and object to `read`.
+fn read_partitions(
+    bookmark: &Value,
+    stream: &str,
+    replication_key: &str,
+    mut read: impl FnMut(String, &Map<String, Value>) -> Result<()>,
+) -> Result<()> {
+    let partitions = bookmark.get("partitions").and_then(Value::as_array);
+    let Some(partitions) = partitions else {
+        bail!("bookmarks.{stream} must be an object with a \"partitions\" list");
+    };
+    for (index, partition) in partitions.iter().enumerate() {
+        let at = || format!("bookmarks.{stream}.partitions[{index}]");
+        let Some(partition) = partition.as_object() else {
+            bail!("{} must be an object, not {}", at(), json_kind(partition));
+        };
+        let check = partition
+            .get("context")
+            .and_then(|c| c.get("check_unique_key"))
+            .and_then(Value::as_str);
+        let Some(check) = check else {
+            bail!("{} needs a context with a check_unique_key string", at());
+        };
+        let key = partition.get("replication_key").and_then(Value::as_str);
+        if key != Some(replication_key) {
+            bail!(
+                "{}: replication_key must be {replication_key:?}, not {}",
+                at(),
+                describe(partition.get("replication_key"))
+            );
+        }
+        read(check.to_string(), partition).with_context(at)?;
+    }
+    Ok(())
+}
+
+fn read_flips_partition(partition: &Map<String, Value>) -> Result<FlipsBookmark> {
+    let timestamp = match partition.get("replication_key_value") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&Utc))
+                .with_context(|| {
+                    format!("replication_key_value {text:?} is not an RFC 3339 timestamp")
+                })?,
+        ),
+        Some(other) => bail!(
+            "replication_key_value must be a timestamp string, not {}",
+            json_kind(other)
+        ),
+    };
+    let snapshot = match partition.get("check_snapshot") {
+        None | Some(Value::Null) => None,
+        Some(value) => {
+            Some(serde_json::from_value(value.clone()).context("check_snapshot is malformed")?)
+        }
+    };
+    Ok(FlipsBookmark {
+        timestamp,
+        snapshot,
+    })
+}
+
+fn describe(value: Option<&Value>) -> String {
+    match value {
+        None => "missing".to_string(),
+        Some(value) => json_kind(value).to_string(),
     }
 }
 
@@ -64,49 +272,133 @@ impl State {
 mod tests {
     use super::*;
 
+    fn snapshot() -> CheckSnapshot {
+        CheckSnapshot {
+            status: Some("up".into()),
+            started: Some(false),
+            last_ping: "2026-12-04T01:22:16Z".parse().ok(),
+            next_ping: None,
+            n_pings: Some(20),
+        }
+    }
+
+    fn sample() -> State {
+        let mut state = State::default();
+        state.set_pings("bbb", 7);
+        state.set_pings("aaa", 36);
+        let timestamp = "2026-12-03T12:09:13Z".parse().ok();
+        state.set_flips(
+            "aaa",
+            FlipsBookmark {
+                timestamp,
+                snapshot: Some(snapshot()),
+            },
+        );
+        state.set_flips(
+            "ccc",
+            FlipsBookmark {
+                timestamp: None,
+                snapshot: None,
+            },
+        );
+        state
+    }
+
     #[test]
     fn empty_state_has_empty_bookmarks() {
         assert_eq!(State::default().to_value(), json!({"bookmarks": {}}));
     }
 
     #[test]
-    fn partitions_per_check() {
-        let mut state = State::default();
-        state.set(
-            "pings",
-            "bbb",
-            Bookmark {
-                replication_key: "n",
-                value: json!(7),
-            },
-        );
-        state.set(
-            "pings",
-            "aaa",
-            Bookmark {
-                replication_key: "n",
-                value: json!(36),
-            },
-        );
-        state.set(
-            "flips",
-            "aaa",
-            Bookmark {
-                replication_key: "timestamp",
-                value: json!("2026-12-03T12:09:13Z"),
-            },
-        );
+    fn layout_has_partitions_per_check() {
         assert_eq!(
-            state.to_value(),
+            sample().to_value(),
             json!({"bookmarks": {
-                "flips": {"partitions": [
-                    {"context": {"check_unique_key": "aaa"}, "replication_key": "timestamp", "replication_key_value": "2026-12-03T12:09:13Z"},
-                ]},
                 "pings": {"partitions": [
                     {"context": {"check_unique_key": "aaa"}, "replication_key": "n", "replication_key_value": 36},
                     {"context": {"check_unique_key": "bbb"}, "replication_key": "n", "replication_key_value": 7},
                 ]},
+                "flips": {"partitions": [
+                    {"context": {"check_unique_key": "aaa"}, "replication_key": "timestamp",
+                     "replication_key_value": "2026-12-03T12:09:13Z",
+                     "check_snapshot": {"status": "up", "started": false, "last_ping": "2026-12-04T01:22:16Z",
+                                        "next_ping": null, "n_pings": 20}},
+                    {"context": {"check_unique_key": "ccc"}, "replication_key": "timestamp", "replication_key_value": null},
+                ]},
             }})
         );
+    }
+
+    #[test]
+    fn round_trip() {
+        let state = sample();
+        assert_eq!(State::from_value(&state.to_value()).expect("valid"), state);
+    }
+
+    #[test]
+    fn whole_state_message_is_accepted() {
+        let message = json!({"type": "STATE", "value": sample().to_value()});
+        assert_eq!(State::from_value(&message).expect("valid"), sample());
+    }
+
+    #[test]
+    fn empty_object_is_no_state() {
+        assert_eq!(
+            State::from_value(&json!({})).expect("valid"),
+            State::default()
+        );
+    }
+
+    #[test]
+    fn retain_checks_drops_deleted() {
+        let mut state = sample();
+        state.retain_checks(&HashSet::from(["aaa"]));
+        assert_eq!(state.pings("aaa"), Some(36));
+        assert_eq!(state.pings("bbb"), None);
+        assert!(state.flips("ccc").is_none());
+    }
+
+    #[test]
+    fn shape_errors() {
+        let partition = |value: Value| json!({"bookmarks": {"pings": {"partitions": [value]}}});
+        let cases = [
+            (json!([]), "expected a JSON object, not an array"),
+            (
+                json!({"bookmarks": []}),
+                "\"bookmarks\" must be an object, not an array",
+            ),
+            (
+                json!({"bookmarks": {"pings": {"n": 3}}}),
+                "bookmarks.pings must be an object with a \"partitions\" list",
+            ),
+            (
+                partition(json!(3)),
+                "bookmarks.pings.partitions[0] must be an object, not a number",
+            ),
+            (
+                partition(json!({"replication_key": "n", "replication_key_value": 3})),
+                "needs a context with a check_unique_key string",
+            ),
+            (
+                partition(
+                    json!({"context": {"check_unique_key": "a"}, "replication_key": "date", "replication_key_value": 3}),
+                ),
+                "replication_key must be \"n\", not a string",
+            ),
+            (
+                partition(
+                    json!({"context": {"check_unique_key": "a"}, "replication_key": "n", "replication_key_value": "3"}),
+                ),
+                "replication_key_value must be an integer ping number, not a string",
+            ),
+            (
+                json!({"bookmarks": {"flips": {"partitions": [{"context": {"check_unique_key": "a"}, "replication_key": "timestamp", "replication_key_value": "yesterday"}]}}}),
+                "replication_key_value \"yesterday\" is not an RFC 3339 timestamp",
+            ),
+        ];
+        for (value, expected) in cases {
+            let message = format!("{:#}", State::from_value(&value).expect_err("invalid"));
+            assert!(message.contains(expected), "{value}: {message}");
+        }
     }
 }

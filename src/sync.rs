@@ -3,29 +3,44 @@
 //! The checks list comes first, since `pings` and `flips` are read per check
 //! and the list tells the key type (read-only keys get no check UUIDs).
 //! Then come the integrations, and then each check's pings and flips, oldest
-//! first, followed by a STATE that covers that check. A final STATE ends
-//! every sync, also one that found nothing.
+//! first, followed by a STATE that covers that check, so a run killed
+//! half-way resumes from the last finished check. A final STATE ends every
+//! sync, also one that found nothing.
+//!
+//! Requests that cannot return anything new are not made:
+//! - pings, when the check's `n_pings` equals its bookmark;
+//! - flips, when the check's `status`, `started`, `last_ping`, `next_ping`
+//!   and `n_pings` equal those stored at its last flips sync and `last_ping`
+//!   is not null. Every flip changes one of these fields: a ping that
+//!   changes the status adds to `n_pings`, the server marking a late check
+//!   down changes `status` and `next_ping`, and a pause or resume changes
+//!   `status`. The one exception is a pause and resume in a row of a check
+//!   that was never pinged (new, paused, new again), which the `last_ping`
+//!   condition covers. Setting `flips_skip_unchanged` to false turns this
+//!   off.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::catalog::{SelectedStream, Selection};
-use crate::client::{ApiError, Client};
+use crate::client::Client;
 use crate::config::Settings;
 use crate::singer::Writer;
-use crate::state::{Bookmark, State};
+use crate::state::{CheckSnapshot, FlipsBookmark, State};
 use crate::streams::checks::{self, Check};
 use crate::streams::{self, flips, integrations, pings};
 
-/// Runs a sync of the selected streams, writing Singer messages to `writer`.
+/// Runs a sync of the selected streams from `state`, writing Singer
+/// messages to `writer`.
 pub fn run<W: Write>(
     settings: &Settings,
     selection: &Selection,
+    state: State,
     writer: &mut Writer<W>,
 ) -> Result<()> {
     let client = Client::new(settings);
@@ -34,7 +49,9 @@ pub fn run<W: Write>(
         selection,
         client: &client,
         writer,
-        state: State::default(),
+        written_state: state.clone(),
+        state,
+        skipped_requests: 0,
     };
     sync.run()
 }
@@ -45,6 +62,10 @@ struct Sync<'a, W: Write> {
     client: &'a Client,
     writer: &'a mut Writer<W>,
     state: State,
+    /// The state of the last STATE message, or the input state.
+    written_state: State,
+    /// Pings and flips requests not made because they had nothing new.
+    skipped_requests: usize,
 }
 
 /// What the API key may read.
@@ -61,6 +82,11 @@ impl<W: Write> Sync<'_, W> {
         let started = Instant::now();
         let fetched = checks::fetch(self.client)?;
         let checks_extracted = Utc::now();
+        let existing: HashSet<&str> = fetched
+            .iter()
+            .map(|check| check.unique_key.as_str())
+            .collect();
+        self.state.retain_checks(&existing);
         let mut access = key_access(self.settings, &fetched);
         if let Some(stream) = self.selection.get("checks") {
             self.emit_all(stream, &fetched, checks_extracted)?;
@@ -84,10 +110,12 @@ impl<W: Write> Sync<'_, W> {
                 self.sync_check(check, pings, flips)?;
             }
         }
-        self.writer
-            .state(&self.state.to_value())
-            .context("cannot write to stdout")?;
-        log::info!("sync finished in {:.1} s", started.elapsed().as_secs_f64());
+        self.write_state()?;
+        log::info!(
+            "sync finished in {:.1} s; {} pings and flips requests skipped as having nothing new",
+            started.elapsed().as_secs_f64(),
+            self.skipped_requests
+        );
         Ok(())
     }
 
@@ -116,48 +144,81 @@ impl<W: Write> Sync<'_, W> {
         }
     }
 
-    /// Writes one check's pings and flips, then a STATE covering them.
+    /// Writes one check's new pings and flips, then a STATE covering them
+    /// if a bookmark moved.
     fn sync_check(
         &mut self,
         check: &Check,
         pings: Option<&SelectedStream>,
         flips: Option<&SelectedStream>,
     ) -> Result<()> {
-        let since = self.settings.start_date;
         if let (Some(stream), Some(uuid)) = (pings, check.uuid.as_deref()) {
-            let records = pings::fetch(self.client, check, uuid, since)
+            self.sync_pings(stream, check, uuid)
                 .map_err(|error| per_check(error, check))?;
-            self.write_records(stream, &records, Utc::now())?;
-            if let Some(last) = records.last() {
-                self.state.set(
-                    stream.spec.name,
-                    &check.unique_key,
-                    Bookmark {
-                        replication_key: "n",
-                        value: json!(last.n),
-                    },
-                );
-            }
         }
         if let Some(stream) = flips {
-            let records =
-                flips::fetch(self.client, check, since).map_err(|error| per_check(error, check))?;
-            self.write_records(stream, &records, Utc::now())?;
-            if let Some(last) = records.last() {
-                let value = json!(last.timestamp);
-                self.state.set(
-                    stream.spec.name,
-                    &check.unique_key,
-                    Bookmark {
-                        replication_key: "timestamp",
-                        value,
-                    },
-                );
-            }
+            self.sync_flips(stream, check)
+                .map_err(|error| per_check(error, check))?;
         }
-        self.writer
-            .state(&self.state.to_value())
-            .context("cannot write to stdout")
+        if self.state != self.written_state {
+            self.write_state()?;
+        }
+        Ok(())
+    }
+
+    fn sync_pings(&mut self, stream: &SelectedStream, check: &Check, uuid: &str) -> Result<()> {
+        let bookmark = self.state.pings(&check.unique_key);
+        if pings::nothing_new(check, bookmark) {
+            self.skipped_requests += 1;
+            return Ok(());
+        }
+        let listed = pings::fetch(self.client, check, uuid)?;
+        let extracted = Utc::now();
+        let new = pings::select_new(listed, bookmark, self.settings.start_date);
+        if new.lost > 0 {
+            log::warn!(
+                "check {:?} ({}): {} pings after #{} were pruned by the server before this \
+                 sync could read them; sync more often, or raise the project's ping log limit",
+                check.name.as_deref().unwrap_or(""),
+                check.unique_key,
+                new.lost,
+                bookmark.unwrap_or(0)
+            );
+        }
+        self.write_records(stream, &new.records, extracted)?;
+        if let Some(n) = new.bookmark {
+            self.state.set_pings(&check.unique_key, n);
+        }
+        Ok(())
+    }
+
+    fn sync_flips(&mut self, stream: &SelectedStream, check: &Check) -> Result<()> {
+        let previous = self
+            .state
+            .flips(&check.unique_key)
+            .cloned()
+            .unwrap_or_default();
+        let snapshot = CheckSnapshot::of(check);
+        let unchanged = previous.snapshot.as_ref() == Some(&snapshot) && check.last_ping.is_some();
+        if self.settings.flips_skip_unchanged && unchanged {
+            self.skipped_requests += 1;
+            return Ok(());
+        }
+        let since = flips::since(
+            previous.timestamp,
+            self.settings.flips_lookback,
+            self.settings.start_date,
+        );
+        let records = flips::fetch(self.client, check, since)?;
+        let extracted = Utc::now();
+        self.write_records(stream, &records, extracted)?;
+        let newest = records.last().map(|flip| flip.timestamp);
+        let bookmark = FlipsBookmark {
+            timestamp: previous.timestamp.max(newest),
+            snapshot: Some(snapshot),
+        };
+        self.state.set_flips(&check.unique_key, bookmark);
+        Ok(())
     }
 
     /// Writes the SCHEMA and all records of a full-table stream.
@@ -196,6 +257,14 @@ impl<W: Write> Sync<'_, W> {
         Ok(())
     }
 
+    fn write_state(&mut self) -> Result<()> {
+        self.writer
+            .state(&self.state.to_value())
+            .context("cannot write to stdout")?;
+        self.written_state = self.state.clone();
+        Ok(())
+    }
+
     fn warn_read_only(&self) {
         let skipped: Vec<&str> = streams::ALL
             .into_iter()
@@ -225,7 +294,7 @@ fn key_access(settings: &Settings, checks: &[Check]) -> KeyAccess {
 }
 
 /// Adds the check's name to an error from one of its requests.
-fn per_check(error: ApiError, check: &Check) -> anyhow::Error {
+fn per_check(error: anyhow::Error, check: &Check) -> anyhow::Error {
     let name = check.name.as_deref().unwrap_or("");
-    anyhow::Error::new(error).context(format!("check {name:?} ({})", check.unique_key))
+    error.context(format!("check {name:?} ({})", check.unique_key))
 }

@@ -8,6 +8,12 @@
 //! returns flips newest stored first, and the `start` filter selects whole
 //! seconds, so the flips of one second are always read together and their
 //! sequence numbers stay the same from one sync to the next.
+//!
+//! Syncs are incremental on `timestamp` through the `start` filter, reading
+//! again a look-back window before the bookmark: the server writes the flip
+//! for a missed deadline a little later, with the earlier time at which the
+//! check went down. Flips read again carry the same keys, so targets upsert
+//! them.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -52,6 +58,19 @@ pub struct Flip {
 #[derive(Deserialize)]
 struct FlipsPage {
     flips: Vec<Flip>,
+}
+
+/// The lower bound of a flips request: the bookmark minus the look-back
+/// window, or `start_date` for a check without a bookmark.
+pub fn since(
+    bookmark: Option<DateTime<Utc>>,
+    lookback: chrono::Duration,
+    start_date: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    match bookmark {
+        Some(bookmark) => Some(bookmark - lookback),
+        None => start_date,
+    }
 }
 
 /// Fetches the flips of a check at or after `since`, oldest first.
@@ -159,6 +178,19 @@ mod tests {
             ordered[1].timestamp.to_rfc3339(),
             "2026-12-01T06:00:00+00:00"
         );
+    }
+
+    #[test]
+    fn since_uses_lookback_or_start_date() {
+        let hour = chrono::Duration::seconds(3600);
+        let bookmark = "2026-12-03T12:00:00Z".parse().ok();
+        let start_date = "2026-01-01T00:00:00Z".parse().ok();
+        assert_eq!(
+            since(bookmark, hour, start_date),
+            "2026-12-03T11:00:00Z".parse().ok()
+        );
+        assert_eq!(since(None, hour, start_date), start_date);
+        assert_eq!(since(None, hour, None), None);
     }
 
     #[test]

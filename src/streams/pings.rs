@@ -2,9 +2,12 @@
 //!
 //! The endpoint has no filters and no paging: it returns the newest pings up
 //! to the project's ping log limit (100 by default, at most 1,000), newest
-//! first. So `start_date` is applied here, on the ping's `date`, and the
-//! records are reversed to be emitted oldest first. It needs the read-write
-//! key, since only that key sees the check UUIDs the endpoint is routed by.
+//! first. So the bookmark (the highest `n` written) and `start_date` are
+//! applied here, and the records are sorted to be emitted oldest first. The
+//! server prunes old pings, so a gap between the bookmark and the oldest
+//! listed ping means pings were lost before a sync could read them. The
+//! endpoint needs the read-write key, since only that key sees the check
+//! UUIDs it is routed by.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -62,23 +65,60 @@ struct PingsPage {
     pings: Vec<Ping>,
 }
 
-/// Fetches the pings of a check that the API key can see by UUID, oldest
-/// first, keeping those received at or after `since`.
-pub fn fetch(
-    client: &Client,
-    check: &Check,
-    uuid: &str,
-    since: Option<DateTime<Utc>>,
-) -> Result<Vec<Ping>, ApiError> {
+/// Fetches every listed ping of a check, oldest first.
+pub fn fetch(client: &Client, check: &Check, uuid: &str) -> Result<Vec<Ping>, ApiError> {
     let page: PingsPage = client.get_json(&format!("checks/{uuid}/pings/"), &[])?;
     let mut pings = page.pings;
-    pings.retain(|ping| since.is_none_or(|since| ping.date >= since));
-    pings.reverse();
+    pings.sort_by_key(|ping| ping.n);
     for ping in &mut pings {
         ping.check_unique_key.clone_from(&check.unique_key);
         ping.check_uuid = Some(uuid.to_string());
     }
     Ok(pings)
+}
+
+/// Whether the pings request of a check can return nothing new: `n_pings`,
+/// the number of the check's latest ping, equals the bookmark (0 when the
+/// check has none).
+pub fn nothing_new(check: &Check, bookmark: Option<i64>) -> bool {
+    check.n_pings.is_some() && check.n_pings == Some(bookmark.unwrap_or(0))
+}
+
+/// The pings of one listing that a sync writes.
+#[derive(Debug)]
+pub struct NewPings {
+    pub records: Vec<Ping>,
+    /// The bookmark after writing `records`.
+    pub bookmark: Option<i64>,
+    /// Pings after the old bookmark that the server pruned before this read.
+    pub lost: i64,
+}
+
+/// Picks the pings above `bookmark` from a listing sorted oldest first.
+/// Without a bookmark, pings received before `start_date` are passed over,
+/// and the new bookmark moves past them too.
+pub fn select_new(
+    pings: Vec<Ping>,
+    bookmark: Option<i64>,
+    start_date: Option<DateTime<Utc>>,
+) -> NewPings {
+    let lost = match (bookmark, pings.first()) {
+        (Some(bookmark), Some(oldest)) if oldest.n > bookmark + 1 => oldest.n - bookmark - 1,
+        _ => 0,
+    };
+    let newest = pings.last().map(|ping| ping.n);
+    let records = pings
+        .into_iter()
+        .filter(|ping| match bookmark {
+            Some(bookmark) => ping.n > bookmark,
+            None => start_date.is_none_or(|start| ping.date >= start),
+        })
+        .collect();
+    NewPings {
+        records,
+        bookmark: bookmark.max(newest),
+        lost,
+    }
 }
 
 #[cfg(test)]
@@ -98,6 +138,67 @@ mod tests {
         let second = serde_json::to_value(&pings[1]).expect("serializes");
         assert_eq!(second["date"], "2026-12-04T10:23:49Z");
         assert_eq!(second["duration"], serde_json::Value::Null);
+    }
+
+    fn listing(numbers: &[i64]) -> Vec<Ping> {
+        numbers
+            .iter()
+            .map(|&n| {
+                let date = format!("2026-12-0{n}T00:00:00Z");
+                serde_json::from_value(serde_json::json!({"n": n, "date": date})).expect("ping")
+            })
+            .collect()
+    }
+
+    fn numbers(pings: &[Ping]) -> Vec<i64> {
+        pings.iter().map(|ping| ping.n).collect()
+    }
+
+    #[test]
+    fn select_new_above_bookmark() {
+        let selected = select_new(listing(&[3, 4, 5, 6]), Some(4), None);
+        assert_eq!(numbers(&selected.records), [5, 6]);
+        assert_eq!(selected.bookmark, Some(6));
+        assert_eq!(selected.lost, 0);
+    }
+
+    #[test]
+    fn select_new_counts_pruned_pings() {
+        let selected = select_new(listing(&[6, 7, 8]), Some(2), None);
+        assert_eq!(numbers(&selected.records), [6, 7, 8]);
+        assert_eq!(selected.lost, 3);
+    }
+
+    #[test]
+    fn select_new_keeps_bookmark_when_nothing_is_listed() {
+        let selected = select_new(Vec::new(), Some(9), None);
+        assert!(selected.records.is_empty());
+        assert_eq!(selected.bookmark, Some(9));
+    }
+
+    #[test]
+    fn start_date_applies_only_without_bookmark() {
+        let start = "2026-12-04T00:00:00Z".parse().ok();
+        let first = select_new(listing(&[2, 3, 4, 5]), None, start);
+        assert_eq!(numbers(&first.records), [4, 5]);
+        assert_eq!(first.bookmark, Some(5));
+        let all_older = select_new(listing(&[1, 2]), None, start);
+        assert!(all_older.records.is_empty());
+        assert_eq!(all_older.bookmark, Some(2));
+        let later = select_new(listing(&[1, 2, 3]), Some(1), start);
+        assert_eq!(numbers(&later.records), [2, 3]);
+    }
+
+    #[test]
+    fn nothing_new_compares_n_pings() {
+        let mut check: Check = serde_json::from_str(r#"{"n_pings": 0}"#).expect("check");
+        assert!(nothing_new(&check, None));
+        check.n_pings = Some(5);
+        assert!(nothing_new(&check, Some(5)));
+        assert!(!nothing_new(&check, Some(4)));
+        assert!(!nothing_new(&check, None));
+        check.n_pings = None;
+        assert!(!nothing_new(&check, Some(5)));
     }
 
     #[test]
