@@ -23,7 +23,6 @@ pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_FLIPS_LOOKBACK_SECS: i64 = 3600;
 
 /// One documented setting.
-#[allow(dead_code)]
 pub struct Setting {
     pub name: &'static str,
     /// JSON type: `string`, `integer`, `number` or `boolean`.
@@ -104,19 +103,42 @@ pub const SETTINGS: &[Setting] = &[
     },
 ];
 
+/// Renders [`SETTINGS`] as the Markdown table of the README.
+// TODO: print this table from `--about --format markdown`.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "only the README test reads it so far")
+)]
+pub fn settings_table() -> String {
+    let mut table = String::from("| Setting | Type | Default | Description |\n|---|---|---|---|\n");
+    for setting in SETTINGS {
+        let default = match (setting.default, setting.required) {
+            (Some(default), _) => format!("`{default}`"),
+            (None, true) => "required".to_string(),
+            (None, false) => "none".to_string(),
+        };
+        let secret = if setting.secret { " Secret." } else { "" };
+        table.push_str(&format!(
+            "| `{}` | {} | {default} | {}{secret} |\n",
+            setting.name, setting.kind, setting.description
+        ));
+    }
+    table
+}
+
 /// The API key. Its `Debug` and `Display` never show the value.
 #[derive(Clone)]
 pub struct ApiKey(String);
 
 impl ApiKey {
-    /// The key itself, for the request header only.
+    /// Returns the key itself, for the request header only.
     pub fn expose(&self) -> &str {
         &self.0
     }
 
     /// Whether the key is a read-only key of the current format. Legacy
     /// 32-character keys carry no prefix, so for them the checks response
-    /// tells.
+    /// decides.
     pub fn has_read_only_prefix(&self) -> bool {
         self.0.starts_with("hcr_")
     }
@@ -460,6 +482,43 @@ mod tests {
         let debug = format!("{settings:?}");
         assert!(!debug.contains(KEY), "{debug}");
         assert!(debug.contains("ApiKey(<redacted>)"));
+    }
+
+    /// The README's settings table is generated; `UPDATE_README=1` rewrites it.
+    #[test]
+    fn readme_settings_table_is_current() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(&path).expect("read README.md");
+        let (start, end) = (
+            "<!-- settings-table-start -->\n",
+            "<!-- settings-table-end -->",
+        );
+        let from = readme.find(start).expect("start marker in README.md") + start.len();
+        let to = readme.find(end).expect("end marker in README.md");
+        let table = settings_table();
+        if std::env::var_os("UPDATE_README").is_some() {
+            std::fs::write(
+                &path,
+                format!("{}{table}{}", &readme[..from], &readme[to..]),
+            )
+            .expect("write README.md");
+            return;
+        }
+        assert!(
+            readme[from..to] == table,
+            "the settings table in README.md is out of date; run `UPDATE_README=1 cargo test \
+             readme_settings_table` and commit the result"
+        );
+    }
+
+    #[test]
+    fn sample_config_shows_every_setting() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_config.json");
+        let sample = read_object(&path).expect("sample_config.json is a JSON object");
+        let names: Vec<&str> = sample.keys().map(String::as_str).collect();
+        let expected: Vec<&str> = SETTINGS.iter().map(|setting| setting.name).collect();
+        assert_eq!(names, expected);
+        Settings::from_map(&sample).expect("sample_config.json is valid");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! `main` parses the command line, sets up logging, and dispatches to
 //! discovery or a sync. Errors end here: printed once on stderr as one line,
-//! with an exit code that tells bad input from a failed sync.
+//! with an exit code that distinguishes bad input from a failed sync.
 
 mod catalog;
 mod cli;
@@ -103,7 +103,7 @@ fn sync(settings: &Settings, selection: &Selection, state: State) -> Result<()> 
     writer.flush().context("cannot write to stdout")
 }
 
-/// The level from `TAP_HEALTHCHECKS_LOG_LEVEL`, INFO by default.
+/// Reads the log level from `TAP_HEALTHCHECKS_LOG_LEVEL`, INFO by default.
 fn log_level() -> LevelFilter {
     let Ok(name) = std::env::var("TAP_HEALTHCHECKS_LOG_LEVEL") else {
         return LevelFilter::Info;

@@ -40,7 +40,7 @@ pub struct State {
     flips: BTreeMap<String, FlipsBookmark>,
 }
 
-/// Where one check's flips stand.
+/// Progress of one check's flips.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct FlipsBookmark {
     /// Latest flip timestamp written; `None` before the first flip.
@@ -133,7 +133,7 @@ impl State {
         Ok(state)
     }
 
-    /// The pings bookmark of a check.
+    /// Returns the pings bookmark of a check.
     pub fn pings(&self, check: &str) -> Option<i64> {
         self.pings.get(check).copied()
     }
@@ -142,7 +142,7 @@ impl State {
         self.pings.insert(check.to_string(), n);
     }
 
-    /// The flips bookmark of a check.
+    /// Returns the flips bookmark of a check.
     pub fn flips(&self, check: &str) -> Option<&FlipsBookmark> {
         self.flips.get(check)
     }
@@ -160,7 +160,7 @@ impl State {
             .retain(|check, _| existing.contains(check.as_str()));
     }
 
-    /// The STATE message value.
+    /// Builds the value of a STATE message.
     pub fn to_value(&self) -> Value {
         let mut bookmarks = Map::new();
         if !self.pings.is_empty() {

@@ -1,7 +1,7 @@
 //! A sync: which requests run, in what order, and when STATE is written.
 //!
 //! The checks list comes first, since `pings` and `flips` are read per check
-//! and the list tells the key type (read-only keys get no check UUIDs).
+//! and the list shows the key type (read-only keys get no check UUIDs).
 //! Then come the integrations, and then each check's pings and flips, oldest
 //! first, followed by a STATE that covers that check, so a run killed
 //! half-way resumes from the last finished check. A final STATE ends every
@@ -68,7 +68,7 @@ struct Sync<'a, W: Write> {
     skipped_requests: usize,
 }
 
-/// What the API key may read.
+/// Access level of the API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum KeyAccess {
     ReadWrite,
@@ -88,6 +88,7 @@ impl<W: Write> Sync<'_, W> {
             .collect();
         self.state.retain_checks(&existing);
         let mut access = key_access(self.settings, &fetched);
+
         if let Some(stream) = self.selection.get("checks") {
             self.emit_all(stream, &fetched, checks_extracted)?;
         }
@@ -97,6 +98,7 @@ impl<W: Write> Sync<'_, W> {
         if access == KeyAccess::ReadOnly {
             self.warn_read_only();
         }
+
         let pings = self
             .selection
             .get("pings")
@@ -110,6 +112,7 @@ impl<W: Write> Sync<'_, W> {
                 self.sync_check(check, pings, flips)?;
             }
         }
+
         self.write_state()?;
         log::info!(
             "sync finished in {:.1} s; {} pings and flips requests skipped as having nothing new",

@@ -60,7 +60,7 @@ struct FlipsPage {
     flips: Vec<Flip>,
 }
 
-/// The lower bound of a flips request: the bookmark minus the look-back
+/// Computes the lower bound of a flips request: the bookmark minus the look-back
 /// window, or `start_date` for a check without a bookmark.
 pub fn since(
     bookmark: Option<DateTime<Utc>>,
@@ -115,7 +115,7 @@ fn order_oldest_first(mut flips: Vec<Flip>) -> Vec<Flip> {
     flips
 }
 
-/// The `start` query value for a lower bound: Unix seconds, rounded down and
+/// Formats the `start` query value for a lower bound: Unix seconds, rounded down and
 /// clamped to the range the API accepts.
 fn start_param(since: DateTime<Utc>) -> String {
     since.timestamp().clamp(0, MAX_START).to_string()

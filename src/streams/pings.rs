@@ -6,8 +6,8 @@
 //! applied here, and the records are sorted to be emitted oldest first. The
 //! server prunes old pings, so a gap between the bookmark and the oldest
 //! listed ping means pings were lost before a sync could read them. The
-//! endpoint needs the read-write key, since only that key sees the check
-//! UUIDs it is routed by.
+//! endpoint needs the read-write key, since only that key receives the
+//! check UUIDs it is routed by.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -53,7 +53,7 @@ pub struct Ping {
     pub ua: Option<String>,
     /// Run id given with `?rid=`, pairing a start with its finish.
     pub rid: Option<String>,
-    /// Where the stored request body can be downloaded; null without a body.
+    /// URL of the stored request body; null for a ping without a body.
     pub body_url: Option<String>,
     /// Seconds since the matching start ping, for success and fail pings;
     /// the server drops it when pairing would need too many look-ups.

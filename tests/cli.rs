@@ -1,0 +1,108 @@
+//! Command-line behaviour that needs no server: discovery, help, version.
+
+mod common;
+
+use common::{tap, tap_raw, temp_dir, write_json};
+use serde_json::{Value, json};
+
+#[test]
+fn discover_needs_no_network() {
+    // Port 9 on loopback is closed; discovery must not try it.
+    let config =
+        json!({"api_key": "hcw_abcdefghijklmnopqrstuvwxyz12", "base_url": "http://127.0.0.1:9"});
+    let run = tap(&config, &["--discover"]).success();
+    let catalog: Value = serde_json::from_str(&run.stdout).expect("catalog JSON");
+    let names: Vec<&str> = catalog["streams"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|s| s["stream"].as_str())
+        .collect();
+    assert_eq!(names, ["checks", "pings", "flips", "integrations"]);
+}
+
+#[test]
+fn discover_works_without_config() {
+    let run = tap_raw(&["--discover".into()]).success();
+    let catalog: Value = serde_json::from_str(&run.stdout).expect("catalog JSON");
+    assert_eq!(catalog["streams"].as_array().expect("list").len(), 4);
+}
+
+#[test]
+fn discover_checks_the_config_it_is_given() {
+    let dir = temp_dir("discover");
+    let config = write_json(&dir, "config.json", &json!({"base_url": "x"}));
+    let run = tap_raw(&[
+        "--discover".into(),
+        "--config".into(),
+        config.display().to_string(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn catalog_entries_carry_keys_and_replication() {
+    let run = tap_raw(&["--discover".into()]).success();
+    let catalog: Value = serde_json::from_str(&run.stdout).expect("catalog JSON");
+    let expected = [
+        ("checks", json!(["unique_key"]), "FULL_TABLE", None),
+        (
+            "pings",
+            json!(["check_unique_key", "n"]),
+            "INCREMENTAL",
+            Some("n"),
+        ),
+        (
+            "flips",
+            json!(["check_unique_key", "timestamp", "sequence"]),
+            "INCREMENTAL",
+            Some("timestamp"),
+        ),
+        ("integrations", json!(["id"]), "FULL_TABLE", None),
+    ];
+    for (entry, (name, keys, method, replication_key)) in catalog["streams"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .zip(expected)
+    {
+        assert_eq!(entry["tap_stream_id"], name);
+        assert_eq!(entry["key_properties"], keys, "{name}");
+        assert_eq!(entry["replication_method"], method, "{name}");
+        assert_eq!(entry["replication_key"].as_str(), replication_key, "{name}");
+        let stream_level = &entry["metadata"][0]["metadata"];
+        assert_eq!(stream_level["inclusion"], "available", "{name}");
+        assert_eq!(stream_level["selected-by-default"], true, "{name}");
+        assert_eq!(stream_level["table-key-properties"], keys, "{name}");
+        assert_eq!(stream_level["forced-replication-method"], method, "{name}");
+        assert_eq!(
+            stream_level["valid-replication-keys"],
+            json!(replication_key.into_iter().collect::<Vec<_>>()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn version_flag() {
+    let run = tap_raw(&["--version".into()]).success();
+    assert_eq!(
+        run.stdout.trim(),
+        format!("tap-healthchecks {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn help_lists_singer_flags() {
+    let run = tap_raw(&["--help".into()]).success();
+    for flag in [
+        "--config",
+        "--state",
+        "--catalog",
+        "--properties",
+        "--discover",
+    ] {
+        assert!(run.stdout.contains(flag), "{flag} missing from --help");
+    }
+}
