@@ -12,7 +12,11 @@ fn discovered_streams() -> Vec<Value> {
         .arg("--discover")
         .output()
         .expect("run tap-healthchecks --discover");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let catalog: Value = serde_json::from_slice(&output.stdout).expect("catalog is JSON");
     catalog["streams"].as_array().expect("streams list").clone()
 }
@@ -47,17 +51,36 @@ fn committed_schemas_match_structs() {
 fn schemas_use_the_portable_dialect() {
     for stream in discovered_streams() {
         let text = stream["schema"].to_string();
-        for keyword in ["$ref", "$defs", "definitions", "anyOf", "oneOf", "allOf", "$schema"] {
-            assert!(!text.contains(keyword), "{}: contains {keyword}", stream["stream"]);
+        for keyword in [
+            "$ref",
+            "$defs",
+            "definitions",
+            "anyOf",
+            "oneOf",
+            "allOf",
+            "$schema",
+        ] {
+            assert!(
+                !text.contains(keyword),
+                "{}: contains {keyword}",
+                stream["stream"]
+            );
         }
-        for (field, property) in stream["schema"]["properties"].as_object().expect("properties") {
+        for (field, property) in stream["schema"]["properties"]
+            .as_object()
+            .expect("properties")
+        {
             let types = match &property["type"] {
                 Value::String(single) => vec![single.as_str()],
                 Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
                 other => panic!("{field}: type {other}"),
             };
             let non_null: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
-            assert_eq!(non_null.len(), 1, "{field}: one type besides null, got {types:?}");
+            assert_eq!(
+                non_null.len(),
+                1,
+                "{field}: one type besides null, got {types:?}"
+            );
             if let Some(format) = property.get("format") {
                 assert_eq!(format, "date-time", "{field}");
                 assert_eq!(non_null, ["string"], "{field}");
@@ -69,11 +92,21 @@ fn schemas_use_the_portable_dialect() {
 #[test]
 fn keys_are_required_and_not_nullable() {
     for stream in discovered_streams() {
-        let required = stream["schema"]["required"].as_array().expect("required list");
+        let required = stream["schema"]["required"]
+            .as_array()
+            .expect("required list");
         for key in stream["key_properties"].as_array().expect("key list") {
-            assert!(required.contains(key), "{}: {key} not required", stream["stream"]);
+            assert!(
+                required.contains(key),
+                "{}: {key} not required",
+                stream["stream"]
+            );
             let property = &stream["schema"]["properties"][key.as_str().expect("key name")];
-            assert!(property["type"].is_string(), "{}: {key} is nullable", stream["stream"]);
+            assert!(
+                property["type"].is_string(),
+                "{}: {key} is nullable",
+                stream["stream"]
+            );
         }
     }
 }
@@ -82,12 +115,18 @@ fn keys_are_required_and_not_nullable() {
 fn datetime_fields_carry_the_format() {
     let streams = discovered_streams();
     let field = |stream: &str, field: &str| {
-        let entry = streams.iter().find(|s| s["stream"] == stream).expect("stream");
+        let entry = streams
+            .iter()
+            .find(|s| s["stream"] == stream)
+            .expect("stream");
         entry["schema"]["properties"][field].clone()
     };
     assert_eq!(field("pings", "date")["format"], "date-time");
     assert_eq!(field("flips", "timestamp")["format"], "date-time");
     assert_eq!(field("checks", "last_ping")["format"], "date-time");
-    assert_eq!(field("checks", "last_ping")["type"], serde_json::json!(["string", "null"]));
+    assert_eq!(
+        field("checks", "last_ping")["type"],
+        serde_json::json!(["string", "null"])
+    );
     assert_eq!(field("pings", "n")["type"], "integer");
 }
