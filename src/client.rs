@@ -3,16 +3,20 @@
 //! One ureq agent carries every request: the key travels in the `X-Api-Key`
 //! header and nowhere else, redirects are not followed (a redirect to another
 //! host would carry the key there), and every failure becomes an [`ApiError`]
-//! that names the endpoint path and status but never the key. Retries are
-//! decided by [`ApiError::is_retriable`]; this client makes one attempt per
-//! call.
+//! that names the endpoint path and status but never the key. Errors that
+//! [`ApiError::is_retriable`] accepts are retried by the [`RetryPolicy`], and
+//! every attempt first waits for its turn at the shared [`Pacer`].
 
 use std::fmt;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use serde::de::DeserializeOwned;
 use ureq::Agent;
 
 use crate::config::{ApiKey, Settings};
+use crate::retry::{Jitter, Pacer, RetryPolicy, parse_retry_after};
 
 /// Largest response body read, in bytes. A project of 1,000 checks is about
 /// 1.1 MB, so this leaves room for very large projects while still stopping
@@ -25,6 +29,10 @@ pub struct Client {
     api_root: String,
     path_prefix: String,
     api_key: ApiKey,
+    request_timeout: Duration,
+    retry: RetryPolicy,
+    pacer: Pacer,
+    jitter: Mutex<Jitter>,
 }
 
 /// A failed API request.
@@ -36,14 +44,41 @@ pub enum ApiError {
         status: u16,
         /// The `error` member of a JSON error body, when there is one.
         detail: Option<String>,
+        /// The wait the server asked for in a `Retry-After` header.
+        retry_after: Option<Duration>,
     },
-    /// The request did not complete: connection, DNS, TLS or timeout.
+    /// No complete response arrived within the request timeout.
+    Timeout { path: String, after: Duration },
+    /// The request did not complete: connection, DNS, TLS or a dropped
+    /// connection.
     Transport { path: String, source: ureq::Error },
     /// The response arrived but its body is not what the API sends.
     Malformed { path: String, detail: String },
 }
 
 impl ApiError {
+    /// The wait requested by a `Retry-After` header.
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// A short form for retry logs: the request and what went wrong,
+    /// without advice.
+    pub fn brief(&self) -> String {
+        match self {
+            ApiError::Status { path, status, .. } => {
+                format!("GET {path} failed with HTTP {status}")
+            }
+            ApiError::Timeout { path, after } => {
+                format!("GET {path} timed out after {} s", after.as_secs_f64())
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// The HTTP status, for errors that carry one.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -55,15 +90,10 @@ impl ApiError {
     /// Whether repeating the same request may succeed: rate limiting, server
     /// errors, timeouts and connection failures are; other statuses and
     /// malformed bodies are not.
-    // TODO: retry these errors with capped backoff; until then every request
-    // is tried once.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the retry loop is not written yet")
-    )]
     pub fn is_retriable(&self) -> bool {
         match self {
             ApiError::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            ApiError::Timeout { .. } => true,
             ApiError::Transport { source, .. } => matches!(
                 source,
                 ureq::Error::Timeout(_)
@@ -83,6 +113,7 @@ impl fmt::Display for ApiError {
                 path,
                 status,
                 detail,
+                ..
             } => {
                 write!(f, "GET {path} failed with HTTP {status}")?;
                 if let Some(detail) = detail {
@@ -90,6 +121,11 @@ impl fmt::Display for ApiError {
                 }
                 f.write_str(status_hint(*status))
             }
+            ApiError::Timeout { path, after } => write!(
+                f,
+                "GET {path} timed out after {} s; raise request_timeout if the server is slow",
+                after.as_secs_f64()
+            ),
             ApiError::Transport { path, source } => write!(f, "GET {path} failed: {source}"),
             ApiError::Malformed { path, detail } => {
                 write!(f, "GET {path} returned an unexpected body: {detail}")
@@ -135,6 +171,10 @@ impl Client {
             api_root: format!("{}/api/v3/", settings.base_url),
             path_prefix: path_of(&settings.base_url),
             api_key: settings.api_key.clone(),
+            request_timeout: settings.request_timeout,
+            retry: settings.retry,
+            pacer: Pacer::new(settings.max_requests_per_minute),
+            jitter: Mutex::new(Jitter::new()),
         }
     }
 
@@ -145,12 +185,43 @@ impl Client {
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
         let shown_path = format!("{}/api/v3/{path}", self.path_prefix);
-        let body = self.get(path, query, &shown_path)?;
+        let body = self.get_with_retries(path, query, &shown_path)?;
         let mut deserializer = serde_json::Deserializer::from_slice(&body);
         serde_path_to_error::deserialize(&mut deserializer).map_err(|error| ApiError::Malformed {
             detail: describe_json_error(&body, &error),
             path: shown_path,
         })
+    }
+
+    /// Makes a GET request, retrying retriable failures, and returns the
+    /// body of a 2xx response.
+    fn get_with_retries(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        shown_path: &str,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut retry = 0;
+        loop {
+            self.pacer.wait_turn();
+            let error = match self.get(path, query, shown_path) {
+                Ok(body) => return Ok(body),
+                Err(error) => error,
+            };
+            if !error.is_retriable() || retry >= self.retry.max_retries {
+                return Err(error);
+            }
+            retry += 1;
+            let jitter = self.jitter.lock().map_or(0.5, |mut jitter| jitter.next());
+            let wait = self.retry.wait(retry, error.retry_after(), jitter);
+            log::warn!(
+                "{}; retry {retry} of {} in {:.1} s",
+                error.brief(),
+                self.retry.max_retries,
+                wait.as_secs_f64()
+            );
+            std::thread::sleep(wait);
+        }
     }
 
     /// Makes one GET request and returns the body of a 2xx response.
@@ -160,9 +231,15 @@ impl Client {
         query: &[(&str, String)],
         shown_path: &str,
     ) -> Result<Vec<u8>, ApiError> {
-        let transport = |source| ApiError::Transport {
-            path: shown_path.to_string(),
-            source,
+        let transport = |source| match source {
+            ureq::Error::Timeout(_) => ApiError::Timeout {
+                path: shown_path.to_string(),
+                after: self.request_timeout,
+            },
+            source => ApiError::Transport {
+                path: shown_path.to_string(),
+                source,
+            },
         };
         let mut request = self
             .agent
@@ -172,10 +249,15 @@ impl Client {
         for (name, value) in query {
             request = request.query(*name, value);
         }
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let mut response = request.call().map_err(transport)?;
         let status = response.status().as_u16();
         log::debug!("GET {shown_path} -> {status} in {:?}", started.elapsed());
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, Utc::now()));
         let body = response
             .body_mut()
             .with_config()
@@ -189,6 +271,7 @@ impl Client {
             path: shown_path.to_string(),
             status,
             detail: error_detail(&body),
+            retry_after,
         })
     }
 }
@@ -241,6 +324,7 @@ mod tests {
             path: "/api/v3/checks/".into(),
             status,
             detail: None,
+            retry_after: None,
         }
     }
 
@@ -269,6 +353,7 @@ mod tests {
             path: "/api/v3/channels/".into(),
             status: 401,
             detail: Some("wrong api key".into()),
+            retry_after: None,
         };
         let message = error.to_string();
         assert!(

@@ -13,11 +13,17 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
+use crate::retry::RetryPolicy;
+
 /// The site root used when `base_url` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://healthchecks.io";
 
 /// Seconds a request may take, connection and body included, by default.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+
+/// Requests per minute on the hosted service unless configured: the limit
+/// its API documentation asks clients to stay under.
+pub const HOSTED_REQUESTS_PER_MINUTE: u32 = 100;
 
 /// Seconds of flips read again before each flips bookmark, by default.
 pub const DEFAULT_FLIPS_LOOKBACK_SECS: i64 = 3600;
@@ -80,6 +86,34 @@ pub const SETTINGS: &[Setting] = &[
         secret: false,
         description: "Seconds one request may take, from connecting to the last byte \
                       of the response.",
+    },
+    Setting {
+        name: "max_retries",
+        kind: "integer",
+        default: Some("5"),
+        required: false,
+        secret: false,
+        description: "Retries of a request that failed with HTTP 429, 500, 502, 503 or \
+                      504, a timeout or a connection failure; 0 disables retrying.",
+    },
+    Setting {
+        name: "backoff_max",
+        kind: "number",
+        default: Some("60"),
+        required: false,
+        secret: false,
+        description: "Longest wait in seconds between two attempts. Waits start at \
+                      one second and double, with jitter; a Retry-After header \
+                      replaces the computed wait, up to this cap.",
+    },
+    Setting {
+        name: "max_requests_per_minute",
+        kind: "integer",
+        default: Some("100 for healthchecks.io, else 0"),
+        required: false,
+        secret: false,
+        description: "Maximum number of API requests sent in any 60 seconds; 0 means no limit. \
+                      The hosted service asks API clients to stay under 100 a minute.",
     },
     Setting {
         name: "flips_lookback",
@@ -160,6 +194,9 @@ pub struct Settings {
     pub start_date: Option<DateTime<Utc>>,
     pub user_agent: String,
     pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    /// 0 means no limit.
+    pub max_requests_per_minute: u32,
     /// How far before a flips bookmark each sync reads again.
     pub flips_lookback: chrono::Duration,
     pub flips_skip_unchanged: bool,
@@ -204,12 +241,18 @@ impl Settings {
             }
         }
         let value = |name: &str| config.get(name).filter(|value| !value.is_null());
+        let base_url = match value("base_url") {
+            Some(url) => parse_base_url(string_setting("base_url", url)?)?,
+            None => DEFAULT_BASE_URL.to_string(),
+        };
+        let max_requests_per_minute = match value("max_requests_per_minute") {
+            Some(limit) => parse_count("max_requests_per_minute", limit, 1_000_000)?,
+            None if is_hosted(&base_url) => HOSTED_REQUESTS_PER_MINUTE,
+            None => 0,
+        };
         Ok(Settings {
             api_key: parse_api_key(value("api_key"))?,
-            base_url: match value("base_url") {
-                Some(url) => parse_base_url(string_setting("base_url", url)?)?,
-                None => DEFAULT_BASE_URL.to_string(),
-            },
+            base_url,
             start_date: value("start_date")
                 .map(|date| parse_start_date(string_setting("start_date", date)?))
                 .transpose()?,
@@ -221,6 +264,17 @@ impl Settings {
                 Some(timeout) => parse_seconds("request_timeout", timeout)?,
                 None => Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
             },
+            retry: RetryPolicy {
+                max_retries: match value("max_retries") {
+                    Some(count) => parse_count("max_retries", count, 100)?,
+                    None => 5,
+                },
+                backoff_max: match value("backoff_max") {
+                    Some(seconds) => parse_backoff_max(seconds)?,
+                    None => Duration::from_secs(60),
+                },
+            },
+            max_requests_per_minute,
             flips_lookback: match value("flips_lookback") {
                 Some(seconds) => parse_lookback(seconds)?,
                 None => chrono::Duration::seconds(DEFAULT_FLIPS_LOOKBACK_SECS),
@@ -296,6 +350,7 @@ fn parse_base_url(raw: &str) -> Result<String> {
             bail!("base_url {raw:?} ends with {suffix}; give the site root, {root:?}");
         }
     }
+    warn_if_plain_http(url);
     Ok(url.to_string())
 }
 
@@ -328,6 +383,64 @@ fn parse_seconds(name: &str, value: &Value) -> Result<Duration> {
         bail!("{name} {value} is out of range; give a number of seconds above 0 and at most 86400");
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Reads a whole number from 0 to `max`.
+fn parse_count(name: &str, value: &Value, max: u32) -> Result<u32> {
+    let count = value.as_u64().filter(|count| *count <= u64::from(max));
+    let Some(count) = count else {
+        bail!("{name} {value} is invalid; give a whole number from 0 to {max}");
+    };
+    Ok(count as u32)
+}
+
+fn parse_backoff_max(value: &Value) -> Result<Duration> {
+    let seconds = value
+        .as_f64()
+        .filter(|seconds| (0.0..=3600.0).contains(seconds));
+    let Some(seconds) = seconds else {
+        bail!("backoff_max {value} is invalid; give a number of seconds from 0 to 3600");
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Whether `base_url` is the hosted service, healthchecks.io.
+fn is_hosted(base_url: &str) -> bool {
+    host_of(base_url).eq_ignore_ascii_case("healthchecks.io")
+}
+
+/// The host of a validated base URL, without port or user info.
+fn host_of(base_url: &str) -> &str {
+    let rest = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    if let Some(bracketed) = host_port.strip_prefix('[') {
+        return bracketed.split(']').next().unwrap_or_default();
+    }
+    host_port.split(':').next().unwrap_or_default()
+}
+
+/// Warns when the key would travel unencrypted to another machine.
+fn warn_if_plain_http(base_url: &str) {
+    if !base_url
+        .get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+    {
+        return;
+    }
+    let host = host_of(base_url);
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        log::warn!(
+            "base_url uses plain http to {host}, so the API key travels unencrypted; \
+             use https unless the network between them is trusted"
+        );
+    }
 }
 
 /// Reads a whole number of seconds from 0 to one year.
@@ -468,6 +581,43 @@ mod tests {
             message.contains("flips_skip_unchanged must be true or false, not a string"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn retry_and_pacing_settings() {
+        let defaults = settings(json!({"api_key": KEY})).expect("valid");
+        assert_eq!(defaults.retry.max_retries, 5);
+        assert_eq!(defaults.retry.backoff_max, Duration::from_secs(60));
+        assert_eq!(defaults.max_requests_per_minute, 100);
+        let self_hosted = settings(json!({"api_key": KEY, "base_url": "https://hc.example.org"}));
+        assert_eq!(self_hosted.expect("valid").max_requests_per_minute, 0);
+        let set = settings(
+            json!({"api_key": KEY, "max_retries": 0, "backoff_max": 0.5, "max_requests_per_minute": 0}),
+        );
+        let set = set.expect("valid");
+        assert_eq!(set.retry.max_retries, 0);
+        assert_eq!(set.retry.backoff_max, Duration::from_millis(500));
+        assert_eq!(set.max_requests_per_minute, 0);
+        assert!(
+            error(json!({"api_key": KEY, "max_retries": -1})).contains("max_retries -1 is invalid")
+        );
+        assert!(
+            error(json!({"api_key": KEY, "backoff_max": "60"}))
+                .contains("backoff_max \"60\" is invalid")
+        );
+        assert!(
+            error(json!({"api_key": KEY, "max_requests_per_minute": 2.5}))
+                .contains("max_requests_per_minute 2.5 is invalid")
+        );
+    }
+
+    #[test]
+    fn host_of_base_urls() {
+        assert_eq!(host_of("https://healthchecks.io"), "healthchecks.io");
+        assert_eq!(host_of("http://user@127.0.0.1:8000/hc"), "127.0.0.1");
+        assert_eq!(host_of("http://[::1]:8000"), "::1");
+        assert!(is_hosted("https://HealthChecks.io"));
+        assert!(!is_hosted("https://healthchecks.io.example.org"));
     }
 
     #[test]

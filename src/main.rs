@@ -9,6 +9,7 @@ mod cli;
 mod client;
 mod config;
 mod logger;
+mod retry;
 mod schema;
 mod singer;
 mod state;
@@ -39,7 +40,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { code, error }) => {
-            eprintln!("error: {}", one_line(&format!("{error:#}")));
+            eprintln!("error: {}", describe(&error));
             ExitCode::from(code)
         }
     }
@@ -112,6 +113,21 @@ fn log_level() -> LevelFilter {
         eprintln!("warning: TAP_HEALTHCHECKS_LOG_LEVEL {name:?} is not a log level; using info");
         LevelFilter::Info
     })
+}
+
+/// Renders an error chain as one line, with a plain explanation for a
+/// closed stdout.
+fn describe(error: &anyhow::Error) -> String {
+    let closed = error
+        .root_cause()
+        .downcast_ref::<io::Error>()
+        .is_some_and(|io_error| io_error.kind() == io::ErrorKind::BrokenPipe);
+    if closed {
+        return "stdout was closed, so the Singer target probably exited; the last STATE \
+                it confirmed is where the next run resumes"
+            .to_string();
+    }
+    one_line(&format!("{error:#}"))
 }
 
 /// Keeps an error message on one line, whatever a lower layer put in it.

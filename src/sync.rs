@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::catalog::{SelectedStream, Selection};
-use crate::client::Client;
+use crate::client::{ApiError, Client};
 use crate::config::Settings;
 use crate::singer::Writer;
 use crate::state::{CheckSnapshot, FlipsBookmark, State};
@@ -52,6 +52,7 @@ pub fn run<W: Write>(
         written_state: state.clone(),
         state,
         skipped_requests: 0,
+        failures: Vec::new(),
     };
     sync.run()
 }
@@ -66,6 +67,8 @@ struct Sync<'a, W: Write> {
     written_state: State,
     /// Pings and flips requests not made because they had nothing new.
     skipped_requests: usize,
+    /// Requests that failed after their retries, described for the summary.
+    failures: Vec<String>,
 }
 
 /// Access level of the API key.
@@ -119,6 +122,13 @@ impl<W: Write> Sync<'_, W> {
             started.elapsed().as_secs_f64(),
             self.skipped_requests
         );
+        if !self.failures.is_empty() {
+            anyhow::bail!(
+                "{} requests failed, so the checks involved kept their bookmarks: {}",
+                self.failures.len(),
+                self.failures.join("; ")
+            );
+        }
         Ok(())
     }
 
@@ -143,25 +153,30 @@ impl<W: Write> Sync<'_, W> {
             Err(error) if access == KeyAccess::Unknown && error.status() == Some(401) => {
                 Ok(KeyAccess::ReadOnly)
             }
-            Err(error) => Err(error.into()),
+            Err(error) => {
+                log::error!("stream integrations: {error}");
+                self.failures
+                    .push(format!("integrations: {}", error.brief()));
+                Ok(access)
+            }
         }
     }
 
     /// Writes one check's new pings and flips, then a STATE covering them
-    /// if a bookmark moved.
+    /// if a bookmark moved. A failed request is recorded and the sync goes
+    /// on with the next check; only a failed write to stdout is returned.
     fn sync_check(
         &mut self,
         check: &Check,
         pings: Option<&SelectedStream>,
         flips: Option<&SelectedStream>,
     ) -> Result<()> {
+        let mut exists = true;
         if let (Some(stream), Some(uuid)) = (pings, check.uuid.as_deref()) {
-            self.sync_pings(stream, check, uuid)
-                .map_err(|error| per_check(error, check))?;
+            exists = self.sync_pings(stream, check, uuid)?;
         }
-        if let Some(stream) = flips {
-            self.sync_flips(stream, check)
-                .map_err(|error| per_check(error, check))?;
+        if let (Some(stream), true) = (flips, exists) {
+            self.sync_flips(stream, check)?;
         }
         if self.state != self.written_state {
             self.write_state()?;
@@ -169,21 +184,25 @@ impl<W: Write> Sync<'_, W> {
         Ok(())
     }
 
-    fn sync_pings(&mut self, stream: &SelectedStream, check: &Check, uuid: &str) -> Result<()> {
+    /// Writes a check's new pings and moves its bookmark; returns false
+    /// when the check turned out to be deleted.
+    fn sync_pings(&mut self, stream: &SelectedStream, check: &Check, uuid: &str) -> Result<bool> {
         let bookmark = self.state.pings(&check.unique_key);
         if pings::nothing_new(check, bookmark) {
             self.skipped_requests += 1;
-            return Ok(());
+            return Ok(true);
         }
-        let listed = pings::fetch(self.client, check, uuid)?;
+        let listed = match pings::fetch(self.client, check, uuid) {
+            Ok(listed) => listed,
+            Err(error) => return Ok(self.request_failed("pings", check, error)),
+        };
         let extracted = Utc::now();
         let new = pings::select_new(listed, bookmark, self.settings.start_date);
         if new.lost > 0 {
             log::warn!(
-                "check {:?} ({}): {} pings after #{} were pruned by the server before this \
+                "check {}: {} pings after #{} were pruned by the server before this \
                  sync could read them; sync more often, or raise the project's ping log limit",
-                check.name.as_deref().unwrap_or(""),
-                check.unique_key,
+                describe(check),
                 new.lost,
                 bookmark.unwrap_or(0)
             );
@@ -192,9 +211,10 @@ impl<W: Write> Sync<'_, W> {
         if let Some(n) = new.bookmark {
             self.state.set_pings(&check.unique_key, n);
         }
-        Ok(())
+        Ok(true)
     }
 
+    /// Writes a check's flips since its bookmark and moves the bookmark.
     fn sync_flips(&mut self, stream: &SelectedStream, check: &Check) -> Result<()> {
         let previous = self
             .state
@@ -212,7 +232,13 @@ impl<W: Write> Sync<'_, W> {
             self.settings.flips_lookback,
             self.settings.start_date,
         );
-        let records = flips::fetch(self.client, check, since)?;
+        let records = match flips::fetch(self.client, check, since) {
+            Ok(records) => records,
+            Err(error) => {
+                self.request_failed("flips", check, error);
+                return Ok(());
+            }
+        };
         let extracted = Utc::now();
         self.write_records(stream, &records, extracted)?;
         let newest = records.last().map(|flip| flip.timestamp);
@@ -222,6 +248,30 @@ impl<W: Write> Sync<'_, W> {
         };
         self.state.set_flips(&check.unique_key, bookmark);
         Ok(())
+    }
+
+    /// Handles a failed per-check request: a 404 means the check was deleted
+    /// after the checks list was read, and is skipped; any other error is
+    /// logged and counted, and the check keeps its bookmark. Returns whether
+    /// the check still exists.
+    fn request_failed(&mut self, stream: &str, check: &Check, error: ApiError) -> bool {
+        if error.status() == Some(404) {
+            log::warn!(
+                "check {} was deleted during the sync; skipping it",
+                describe(check)
+            );
+            return false;
+        }
+        log::error!(
+            "{stream} of check {}: {error}; keeping its bookmark",
+            describe(check)
+        );
+        self.failures.push(format!(
+            "{stream} of check {}: {}",
+            describe(check),
+            error.brief()
+        ));
+        true
     }
 
     /// Writes the SCHEMA and all records of a full-table stream.
@@ -296,8 +346,11 @@ fn key_access(settings: &Settings, checks: &[Check]) -> KeyAccess {
     }
 }
 
-/// Adds the check's name to an error from one of its requests.
-fn per_check(error: anyhow::Error, check: &Check) -> anyhow::Error {
-    let name = check.name.as_deref().unwrap_or("");
-    error.context(format!("check {name:?} ({})", check.unique_key))
+/// Names a check in logs: its name and its key.
+fn describe(check: &Check) -> String {
+    format!(
+        "{:?} ({})",
+        check.name.as_deref().unwrap_or(""),
+        check.unique_key
+    )
 }
