@@ -82,7 +82,7 @@ fn unreachable_server_fails_with_exit_1() {
         .local_addr()
         .expect("addr")
         .port();
-    let config = json!({"api_key": KEY, "base_url": format!("http://127.0.0.1:{port}")});
+    let config = json!({"api_key": KEY, "base_url": format!("http://127.0.0.1:{port}"), "max_retries": 1, "backoff_max": 0.01});
     let run = tap(&config, &[]);
     assert_fails(&run, 1, "GET /api/v3/checks/ failed: ");
 }

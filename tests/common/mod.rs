@@ -76,7 +76,7 @@ impl Standin {
 
     /// A config for `key` pointing at this server.
     pub fn config(&self, key: &str) -> Value {
-        json!({"api_key": key, "base_url": self.url})
+        json!({"api_key": key, "base_url": self.url, "backoff_max": 0.01})
     }
 
     /// Sends a request to the stand-in's admin API under `/__standin/`.
@@ -155,26 +155,54 @@ pub struct Run {
 }
 
 /// Runs the tap with `args`, after `--config <file>` holding `config`.
+///
+/// Every run checks that the config's `api_key` appears nowhere in the
+/// output, so each scenario of the suite is also a test for leaked keys.
 pub fn tap(config: &Value, args: &[&str]) -> Run {
+    tap_with_env(config, args, &[])
+}
+
+/// Runs the tap like [`tap`], with extra environment variables.
+pub fn tap_with_env(config: &Value, args: &[&str], env: &[(&str, &str)]) -> Run {
     let dir = temp_dir("tap");
     let config_path = write_json(&dir, "config.json", config);
     let mut all_args = vec!["--config".to_string(), config_path.display().to_string()];
     all_args.extend(args.iter().map(|arg| arg.to_string()));
-    tap_raw(&all_args)
+    let run = run_tap(&all_args, env);
+    if let Some(key) = config["api_key"].as_str().filter(|key| key.len() >= 8) {
+        assert!(!run.stdout.contains(key), "the API key appears on stdout");
+        assert!(
+            !run.stderr.contains(key),
+            "the API key appears on stderr: {}",
+            run.stderr
+        );
+    }
+    run
 }
 
 /// Runs the tap with exactly `args`.
 pub fn tap_raw(args: &[String]) -> Run {
+    run_tap(args, &[])
+}
+
+fn run_tap(args: &[String], env: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_tap-healthchecks"))
         .args(args)
         .env_remove("TAP_HEALTHCHECKS_LOG_LEVEL")
+        .envs(env.iter().copied())
         .output()
         .expect("run tap-healthchecks");
-    Run {
+    let run = Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "the tap panicked: {}",
+        run.stderr
+    );
+    run
 }
 
 impl Run {
@@ -218,6 +246,14 @@ impl Run {
         let last = messages.last().expect("some output");
         assert_eq!(last["type"], "STATE", "the last message is not STATE");
         last["value"].clone()
+    }
+
+    /// The `error:` lines of stderr.
+    pub fn errors(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|line| line.starts_with("error: "))
+            .collect()
     }
 
     /// Lines of stderr at WARN level.
