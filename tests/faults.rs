@@ -246,7 +246,7 @@ fn malformed_checks_list_is_an_error() {
         ),
         (
             "{\"checks\": [{\"name\": \"a\"",
-            "invalid JSON: EOF while parsing",
+            "EOF while parsing an object",
         ),
         (
             "<!DOCTYPE html><html><body>Bad gateway</body></html>",
