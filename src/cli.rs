@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 /// Singer tap for the Healthchecks.io Management API v3: copies checks,
 /// pings, flips and integrations into any Singer target.
@@ -10,7 +10,9 @@ use clap::Parser;
 #[command(name = "tap-healthchecks", version, about, max_term_width = 100)]
 pub struct Args {
     /// Config JSON file with api_key and the other settings. Repeat to merge
-    /// several files in order, later files winning.
+    /// several files in order, later files winning. The value ENV reads
+    /// TAP_HEALTHCHECKS_<SETTING> environment variables, which win over
+    /// files.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Vec<PathBuf>,
 
@@ -32,6 +34,32 @@ pub struct Args {
     /// Print the catalog of streams and exit, without network requests.
     #[arg(long, short = 'd', conflicts_with_all = ["catalog", "state"])]
     pub discover: bool,
+
+    /// Print the tap's name, version, capabilities and settings, and exit.
+    #[arg(long, conflicts_with_all = ["discover", "test", "catalog", "state"])]
+    pub about: bool,
+
+    /// Output format of --about.
+    #[arg(long, value_enum, default_value_t = AboutFormat::Text, requires = "about")]
+    pub format: AboutFormat,
+
+    /// Check base_url and api_key with one request, report the key type
+    /// and the streams it can read, and exit.
+    #[arg(long, conflicts_with_all = ["discover", "catalog", "state"])]
+    pub test: bool,
+
+    /// Log level on stderr: error, warn, info, debug or trace. Overrides the
+    /// log_level setting and TAP_HEALTHCHECKS_LOG_LEVEL.
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+/// Output formats of `--about`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AboutFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[cfg(test)]
@@ -61,6 +89,14 @@ mod tests {
             args.config,
             [PathBuf::from("a.json"), PathBuf::from("b.json")]
         );
+    }
+
+    #[test]
+    fn about_format() {
+        let args = Args::try_parse_from(["tap", "--about", "--format", "json"]).expect("parses");
+        assert!(args.about);
+        assert_eq!(args.format, AboutFormat::Json);
+        assert!(Args::try_parse_from(["tap", "--format", "json"]).is_err());
     }
 
     #[test]

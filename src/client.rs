@@ -250,7 +250,13 @@ impl Client {
             request = request.query(*name, value);
         }
         let started = Instant::now();
-        let mut response = request.call().map_err(transport)?;
+        let mut response = match request.call() {
+            Ok(response) => response,
+            Err(error) => {
+                log_duration(path, started, None);
+                return Err(transport(error));
+            }
+        };
         let status = response.status().as_u16();
         log::debug!("GET {shown_path} -> {status} in {:?}", started.elapsed());
         let retry_after = response
@@ -263,7 +269,9 @@ impl Client {
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_vec()
-            .map_err(transport)?;
+            .map_err(transport);
+        log_duration(path, started, Some(status).filter(|_| body.is_ok()));
+        let body = body?;
         if (200..300).contains(&status) {
             return Ok(body);
         }
@@ -274,6 +282,40 @@ impl Client {
             retry_after,
         })
     }
+}
+
+/// Logs the `http_request_duration` metric in the singer-python and Meltano
+/// SDK form. `status` is `None` when no complete response arrived.
+fn log_duration(path: &str, started: Instant, status: Option<u16>) {
+    let succeeded = status.is_some_and(|status| (200..300).contains(&status));
+    let metric = serde_json::json!({
+        "type": "timer",
+        "metric": "http_request_duration",
+        "value": started.elapsed().as_secs_f64(),
+        "tags": {
+            "endpoint": endpoint_template(path),
+            "http_status_code": status,
+            "status": if succeeded { "succeeded" } else { "failed" },
+        },
+    });
+    log::info!("METRIC: {metric}");
+}
+
+/// Replaces check identifiers in a path relative to `/api/v3/` with
+/// `{check}`, so that metrics group by endpoint, such as
+/// `/api/v3/checks/{check}/pings/`.
+fn endpoint_template(path: &str) -> String {
+    let segments: Vec<&str> = path
+        .split('/')
+        .map(|segment| {
+            if segment.len() >= 36 && segment.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                "{check}"
+            } else {
+                segment
+            }
+        })
+        .collect();
+    format!("/api/v3/{}", segments.join("/"))
 }
 
 /// The `error` member of a JSON error body such as `{"error": "wrong api key"}`.
@@ -410,6 +452,20 @@ mod tests {
         let message = describe_json_error(body, &error);
         assert!(message.starts_with("invalid JSON"), "{message}");
         assert!(message.contains("EOF while parsing"), "{message}");
+    }
+
+    #[test]
+    fn endpoint_templates() {
+        assert_eq!(endpoint_template("checks/"), "/api/v3/checks/");
+        assert_eq!(
+            endpoint_template("checks/2af601b3-3c51-42b1-b120-42fec2a4f3aa/pings/"),
+            "/api/v3/checks/{check}/pings/"
+        );
+        assert_eq!(
+            endpoint_template("checks/f65df2bf8fb59dbf320d41895f3b52f416bd3de7/flips/"),
+            "/api/v3/checks/{check}/flips/"
+        );
+        assert_eq!(endpoint_template("channels/"), "/api/v3/channels/");
     }
 
     #[test]

@@ -116,6 +116,34 @@ pub const SETTINGS: &[Setting] = &[
                       The hosted service asks API clients to stay under 100 a minute.",
     },
     Setting {
+        name: "max_concurrency",
+        kind: "integer",
+        default: Some("4"),
+        required: false,
+        secret: false,
+        description: "Checks whose pings and flips are requested at the same time. \
+                      The output is the same for every value.",
+    },
+    Setting {
+        name: "activate_version",
+        kind: "boolean",
+        default: Some("false"),
+        required: false,
+        secret: false,
+        description: "Send ACTIVATE_VERSION messages for the full-table streams, checks \
+                      and integrations, so that targets supporting them delete rows \
+                      removed upstream.",
+    },
+    Setting {
+        name: "log_level",
+        kind: "string",
+        default: Some("info"),
+        required: false,
+        secret: false,
+        description: "Log level on stderr: error, warn, info, debug or trace. The \
+                      --log-level option overrides it.",
+    },
+    Setting {
         name: "flips_lookback",
         kind: "integer",
         default: Some("3600"),
@@ -136,29 +164,6 @@ pub const SETTINGS: &[Setting] = &[
                       sync; false reads every check's flips on every sync.",
     },
 ];
-
-/// Renders [`SETTINGS`] as the Markdown table of the README.
-// TODO: print this table from `--about --format markdown`.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "only the README test reads it so far")
-)]
-pub fn settings_table() -> String {
-    let mut table = String::from("| Setting | Type | Default | Description |\n|---|---|---|---|\n");
-    for setting in SETTINGS {
-        let default = match (setting.default, setting.required) {
-            (Some(default), _) => format!("`{default}`"),
-            (None, true) => "required".to_string(),
-            (None, false) => "none".to_string(),
-        };
-        let secret = if setting.secret { " Secret." } else { "" };
-        table.push_str(&format!(
-            "| `{}` | {} | {default} | {}{secret} |\n",
-            setting.name, setting.kind, setting.description
-        ));
-    }
-    table
-}
 
 /// The API key. Its `Debug` and `Display` never show the value.
 #[derive(Clone)]
@@ -200,20 +205,85 @@ pub struct Settings {
     /// How far before a flips bookmark each sync reads again.
     pub flips_lookback: chrono::Duration,
     pub flips_skip_unchanged: bool,
+    /// Worker threads for per-check requests, at least 1.
+    pub max_concurrency: usize,
+    pub activate_version: bool,
+    /// `None` when the setting is absent, so that the environment or the
+    /// command line decide.
+    pub log_level: Option<log::LevelFilter>,
 }
 
 /// Reads and merges the config files, then validates the result.
-pub fn load(paths: &[impl AsRef<Path>]) -> Result<Settings> {
+///
+/// The source `ENV` stands for the `TAP_HEALTHCHECKS_<SETTING>`
+/// environment variables, which win over every file whatever their order.
+pub fn load(sources: &[impl AsRef<Path>]) -> Result<Settings> {
     let mut merged = Map::new();
-    for path in paths {
-        let path = path.as_ref();
-        merged.extend(read_object(path)?);
+    let mut from_env = false;
+    for source in sources {
+        let path = source.as_ref();
+        if path == Path::new(ENV_SOURCE) {
+            from_env = true;
+        } else {
+            merged.extend(read_object(path)?);
+        }
     }
-    let source = match paths {
-        [single] => format!("config file {}", single.as_ref().display()),
+    if from_env {
+        merged.extend(read_env(|name| std::env::var(name).ok())?);
+    }
+    let source = match sources {
+        [single] if single.as_ref() != Path::new(ENV_SOURCE) => {
+            format!("config file {}", single.as_ref().display())
+        }
         _ => "config".to_string(),
     };
     Settings::from_map(&merged).with_context(|| source)
+}
+
+/// The `--config` value that reads settings from the environment.
+pub const ENV_SOURCE: &str = "ENV";
+
+/// Prefix of the environment variables that hold settings.
+pub const ENV_PREFIX: &str = "TAP_HEALTHCHECKS_";
+
+/// The environment variable of a setting, such as `TAP_HEALTHCHECKS_API_KEY`.
+pub fn env_var(setting: &Setting) -> String {
+    format!("{ENV_PREFIX}{}", setting.name.to_uppercase())
+}
+
+/// Reads every set, non-empty setting variable through `lookup`, converting
+/// it to the setting's JSON type.
+fn read_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Map<String, Value>> {
+    let mut settings = Map::new();
+    for setting in SETTINGS {
+        let name = env_var(setting);
+        let Some(raw) = lookup(&name).filter(|raw| !raw.is_empty()) else {
+            continue;
+        };
+        let value = match setting.kind {
+            "integer" => raw.trim().parse::<i64>().ok().map(Value::from),
+            "number" => raw
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number)),
+            "boolean" => match raw.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Some(Value::Bool(true)),
+                "false" | "0" | "no" => Some(Value::Bool(false)),
+                _ => None,
+            },
+            _ => Some(Value::String(raw.clone())),
+        };
+        let Some(value) = value else {
+            // The value is not quoted because it may be the API key.
+            bail!(
+                "environment variable {name} is not a valid {}; fix or unset it",
+                setting.kind
+            );
+        };
+        settings.insert(setting.name.to_string(), value);
+    }
+    Ok(settings)
 }
 
 /// Reads a file that must contain one JSON object.
@@ -288,6 +358,25 @@ impl Settings {
                 })?,
                 None => true,
             },
+            max_concurrency: match value("max_concurrency") {
+                Some(count) => match parse_count("max_concurrency", count, 64)? {
+                    0 => bail!("max_concurrency 0 is invalid; give a whole number from 1 to 64"),
+                    count => count as usize,
+                },
+                None => 4,
+            },
+            activate_version: match value("activate_version") {
+                Some(flag) => flag.as_bool().with_context(|| {
+                    format!(
+                        "activate_version must be true or false, not {}",
+                        json_kind(flag)
+                    )
+                })?,
+                None => false,
+            },
+            log_level: value("log_level")
+                .map(|level| parse_log_level(string_setting("log_level", level)?))
+                .transpose()?,
         })
     }
 }
@@ -383,6 +472,13 @@ fn parse_seconds(name: &str, value: &Value) -> Result<Duration> {
         bail!("{name} {value} is out of range; give a number of seconds above 0 and at most 86400");
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+fn parse_log_level(raw: &str) -> Result<log::LevelFilter> {
+    match raw.trim().parse::<log::LevelFilter>() {
+        Ok(level) => Ok(level),
+        Err(_) => bail!("log_level {raw:?} is invalid; use error, warn, info, debug or trace"),
+    }
 }
 
 /// Reads a whole number from 0 to `max`.
@@ -621,6 +717,43 @@ mod tests {
     }
 
     #[test]
+    fn env_values_take_the_setting_type() {
+        let env = |name: &str| match name {
+            "TAP_HEALTHCHECKS_API_KEY" => Some(KEY.to_string()),
+            "TAP_HEALTHCHECKS_MAX_RETRIES" => Some("2".to_string()),
+            "TAP_HEALTHCHECKS_BACKOFF_MAX" => Some("0.5".to_string()),
+            "TAP_HEALTHCHECKS_ACTIVATE_VERSION" => Some("true".to_string()),
+            "TAP_HEALTHCHECKS_START_DATE" => Some(String::new()),
+            _ => None,
+        };
+        let values = read_env(env).expect("valid");
+        assert_eq!(
+            Value::Object(values),
+            json!({"api_key": KEY, "max_retries": 2, "backoff_max": 0.5, "activate_version": true})
+        );
+    }
+
+    #[test]
+    fn invalid_env_value_names_the_variable() {
+        let env = |name: &str| (name == "TAP_HEALTHCHECKS_MAX_RETRIES").then(|| "many".to_string());
+        let message = format!("{:#}", read_env(env).expect_err("invalid"));
+        assert_eq!(
+            message,
+            "environment variable TAP_HEALTHCHECKS_MAX_RETRIES is not a valid integer; fix or unset it"
+        );
+    }
+
+    #[test]
+    fn log_level_setting() {
+        let settings = settings(json!({"api_key": KEY, "log_level": "DEBUG"})).expect("valid");
+        assert_eq!(settings.log_level, Some(log::LevelFilter::Debug));
+        assert!(
+            error(json!({"api_key": KEY, "log_level": "loud"}))
+                .contains("log_level \"loud\" is invalid")
+        );
+    }
+
+    #[test]
     fn null_means_unset() {
         let settings = settings(json!({"api_key": KEY, "base_url": null, "start_date": null}));
         assert_eq!(settings.expect("valid").base_url, DEFAULT_BASE_URL);
@@ -632,33 +765,6 @@ mod tests {
         let debug = format!("{settings:?}");
         assert!(!debug.contains(KEY), "{debug}");
         assert!(debug.contains("ApiKey(<redacted>)"));
-    }
-
-    /// The README's settings table is generated; `UPDATE_README=1` rewrites it.
-    #[test]
-    fn readme_settings_table_is_current() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-        let readme = std::fs::read_to_string(&path).expect("read README.md");
-        let (start, end) = (
-            "<!-- settings-table-start -->\n",
-            "<!-- settings-table-end -->",
-        );
-        let from = readme.find(start).expect("start marker in README.md") + start.len();
-        let to = readme.find(end).expect("end marker in README.md");
-        let table = settings_table();
-        if std::env::var_os("UPDATE_README").is_some() {
-            std::fs::write(
-                &path,
-                format!("{}{table}{}", &readme[..from], &readme[to..]),
-            )
-            .expect("write README.md");
-            return;
-        }
-        assert!(
-            readme[from..to] == table,
-            "the settings table in README.md is out of date; run `UPDATE_README=1 cargo test \
-             readme_settings_table` and commit the result"
-        );
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! tap-healthchecks: a Singer tap for the Healthchecks.io Management API v3.
 //!
 //! `main` parses the command line, sets up logging, and dispatches to
-//! discovery or a sync. Errors end here: printed once on stderr as one line,
-//! with an exit code that distinguishes bad input from a failed sync.
+//! `--about`, `--test`, discovery or a sync. Errors end here: printed once on
+//! stderr as one line, with an exit code that distinguishes bad input from a
+//! failed sync.
 
+mod about;
 mod catalog;
 mod cli;
 mod client;
 mod config;
 mod logger;
+mod pool;
 mod retry;
 mod schema;
 mod singer;
@@ -19,12 +22,12 @@ mod sync;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use clap::Parser;
 use log::LevelFilter;
 
 use crate::catalog::Selection;
-use crate::cli::Args;
+use crate::cli::{AboutFormat, Args};
 use crate::config::Settings;
 use crate::state::State;
 
@@ -36,7 +39,7 @@ const EXIT_SYNC_FAILED: u8 = 1;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    logger::init(log_level());
+    logger::init(LevelFilter::Info);
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { code, error }) => {
@@ -59,22 +62,32 @@ fn bad_input(error: anyhow::Error) -> Failure {
     }
 }
 
+fn failed(error: anyhow::Error) -> Failure {
+    Failure {
+        code: EXIT_SYNC_FAILED,
+        error,
+    }
+}
+
 fn run(args: &Args) -> Result<(), Failure> {
-    if args.discover {
-        if !args.config.is_empty() {
-            config::load(&args.config).map_err(bad_input)?;
-        }
-        return discover().map_err(|error| Failure {
-            code: EXIT_SYNC_FAILED,
-            error,
-        });
+    set_log_level(args, None).map_err(bad_input)?;
+    if args.about {
+        return print_about(args.format).map_err(failed);
+    }
+    if args.discover && args.config.is_empty() {
+        return print_json(&catalog::discover()).map_err(failed);
     }
     if args.config.is_empty() {
-        return Err(bad_input(anyhow::anyhow!(
-            "--config FILE is required; see --help"
-        )));
+        return Err(bad_input(anyhow!("--config FILE is required; see --help")));
     }
     let settings = config::load(&args.config).map_err(bad_input)?;
+    set_log_level(args, settings.log_level).map_err(bad_input)?;
+    if args.discover {
+        return print_json(&catalog::discover()).map_err(failed);
+    }
+    if args.test {
+        return test_connection(&settings).map_err(failed);
+    }
     let selection = match &args.catalog {
         Some(path) => Selection::from_file(path).map_err(bad_input)?,
         None => Selection::all(),
@@ -83,19 +96,33 @@ fn run(args: &Args) -> Result<(), Failure> {
         Some(path) => State::load(path).map_err(bad_input)?,
         None => State::default(),
     };
-    sync(&settings, &selection, state).map_err(|error| Failure {
-        code: EXIT_SYNC_FAILED,
-        error,
-    })
+    sync(&settings, &selection, state).map_err(failed)
 }
 
-fn discover() -> Result<()> {
-    let catalog = catalog::discover();
+fn print_about(format: AboutFormat) -> Result<()> {
+    match format {
+        AboutFormat::Json => print_json(&about::json()),
+        AboutFormat::Markdown => print_text(&about::markdown()),
+        AboutFormat::Text => print_text(&about::text()),
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).context("cannot serialize JSON")?;
+    print_text(&(text + "\n"))
+}
+
+fn print_text(text: &str) -> Result<()> {
     let mut stdout = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut stdout, &catalog)?;
-    writeln!(stdout)
+    stdout
+        .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .context("cannot write to stdout")
+}
+
+fn test_connection(settings: &Settings) -> Result<()> {
+    let report = sync::test_connection(settings)?;
+    print_text(&report)
 }
 
 fn sync(settings: &Settings, selection: &Selection, state: State) -> Result<()> {
@@ -104,15 +131,23 @@ fn sync(settings: &Settings, selection: &Selection, state: State) -> Result<()> 
     writer.flush().context("cannot write to stdout")
 }
 
-/// Reads the log level from `TAP_HEALTHCHECKS_LOG_LEVEL`, INFO by default.
-fn log_level() -> LevelFilter {
-    let Ok(name) = std::env::var("TAP_HEALTHCHECKS_LOG_LEVEL") else {
-        return LevelFilter::Info;
+/// Sets the log level from, in order of precedence, `--log-level`,
+/// `TAP_HEALTHCHECKS_LOG_LEVEL` and the `log_level` setting; INFO without
+/// any of them.
+fn set_log_level(args: &Args, from_config: Option<LevelFilter>) -> Result<()> {
+    let level = if let Some(name) = &args.log_level {
+        logger::parse_level(name).with_context(|| {
+            format!("--log-level {name:?} is invalid; use error, warn, info, debug or trace")
+        })?
+    } else if let Ok(name) = std::env::var("TAP_HEALTHCHECKS_LOG_LEVEL") {
+        logger::parse_level(&name).with_context(|| {
+            format!("TAP_HEALTHCHECKS_LOG_LEVEL {name:?} is invalid; use error, warn, info, debug or trace")
+        })?
+    } else {
+        from_config.unwrap_or(LevelFilter::Info)
     };
-    logger::parse_level(&name).unwrap_or_else(|| {
-        eprintln!("warning: TAP_HEALTHCHECKS_LOG_LEVEL {name:?} is not a log level; using info");
-        LevelFilter::Info
-    })
+    log::set_max_level(level);
+    Ok(())
 }
 
 /// Renders an error chain as one line, with a plain explanation for a

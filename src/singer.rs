@@ -44,12 +44,14 @@ impl<W: Write> Writer<W> {
         self.line(&message)
     }
 
-    /// Writes a RECORD message.
+    /// Writes a RECORD message, with the table version of full-table
+    /// streams that send ACTIVATE_VERSION.
     pub fn record(
         &mut self,
         stream: &str,
         record: &Map<String, Value>,
         time_extracted: DateTime<Utc>,
+        version: Option<i64>,
     ) -> io::Result<()> {
         #[derive(Serialize)]
         struct Record<'a> {
@@ -57,14 +59,23 @@ impl<W: Write> Writer<W> {
             message_type: &'static str,
             stream: &'a str,
             record: &'a Map<String, Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            version: Option<i64>,
             time_extracted: String,
         }
         self.line(&Record {
             message_type: "RECORD",
             stream,
             record,
+            version,
             time_extracted: time_extracted.to_rfc3339_opts(SecondsFormat::Micros, true),
         })
+    }
+
+    /// Writes an ACTIVATE_VERSION message: the target may now drop rows of
+    /// `stream` with another version.
+    pub fn activate_version(&mut self, stream: &str, version: i64) -> io::Result<()> {
+        self.line(&json!({"type": "ACTIVATE_VERSION", "stream": stream, "version": version}))
     }
 
     /// Writes a STATE message and flushes everything written so far.
@@ -115,7 +126,7 @@ mod tests {
         let record = json!({"n": 1, "ua": "a \"quoted\"\nline ✓"});
         let at = "2026-12-04T06:10:41.5Z".parse().expect("date");
         writer
-            .record("pings", record.as_object().expect("object"), at)
+            .record("pings", record.as_object().expect("object"), at, None)
             .expect("write");
         writer.state(&json!({"bookmarks": {}})).expect("write");
         assert_eq!(
@@ -124,6 +135,31 @@ mod tests {
                 r#"{"type":"SCHEMA","stream":"pings","schema":{"type":"object","properties":{"n":{"type":"integer"}}},"key_properties":["check_unique_key","n"],"bookmark_properties":["n"]}"#,
                 r#"{"type":"RECORD","stream":"pings","record":{"n":1,"ua":"a \"quoted\"\nline ✓"},"time_extracted":"2026-12-04T06:10:41.500000Z"}"#,
                 r#"{"type":"STATE","value":{"bookmarks":{}}}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn versioned_record_and_activate_version() {
+        let mut writer = Writer::new(Vec::new());
+        let record = json!({"id": "a"});
+        let at = "2026-12-04T06:10:41Z".parse().expect("date");
+        writer
+            .record(
+                "integrations",
+                record.as_object().expect("object"),
+                at,
+                Some(1733292641000),
+            )
+            .expect("write");
+        writer
+            .activate_version("integrations", 1733292641000)
+            .expect("write");
+        assert_eq!(
+            lines(writer.into_inner()),
+            [
+                r#"{"type":"RECORD","stream":"integrations","record":{"id":"a"},"version":1733292641000,"time_extracted":"2026-12-04T06:10:41.000000Z"}"#,
+                r#"{"type":"ACTIVATE_VERSION","stream":"integrations","version":1733292641000}"#,
             ]
         );
     }

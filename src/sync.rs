@@ -2,10 +2,12 @@
 //!
 //! The checks list comes first, since `pings` and `flips` are read per check
 //! and the list shows the key type (read-only keys get no check UUIDs).
-//! Then come the integrations, and then each check's pings and flips, oldest
-//! first, followed by a STATE that covers that check, so a run killed
-//! half-way resumes from the last finished check. A final STATE ends every
-//! sync, also one that found nothing.
+//! Then come the integrations, and then each check's pings and flips. Those
+//! per-check requests run on a pool of `max_concurrency` threads, but the
+//! results are written in the order of the checks list, each check followed
+//! by a STATE if its bookmarks moved, so the output does not depend on
+//! timing and a run killed half-way resumes from the last finished check.
+//! A final STATE ends every sync, also one that found nothing.
 //!
 //! Requests that cannot return anything new are not made:
 //! - pings, when the check's `n_pings` equals its bookmark;
@@ -19,21 +21,28 @@
 //!   condition covers. Setting `flips_skip_unchanged` to false turns this
 //!   off.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::catalog::{SelectedStream, Selection};
 use crate::client::{ApiError, Client};
 use crate::config::Settings;
+use crate::pool::ordered_map;
 use crate::singer::Writer;
 use crate::state::{CheckSnapshot, FlipsBookmark, State};
 use crate::streams::checks::{self, Check};
-use crate::streams::{self, flips, integrations, pings};
+use crate::streams::flips::{self, Flip};
+use crate::streams::pings::{self, Ping};
+use crate::streams::{self, integrations};
+
+/// Seconds between progress lines during the per-check requests.
+const PROGRESS_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Runs a sync of the selected streams from `state`, writing Singer
 /// messages to `writer`.
@@ -51,10 +60,32 @@ pub fn run<W: Write>(
         writer,
         written_state: state.clone(),
         state,
+        version: Utc::now().timestamp_millis(),
+        counts: BTreeMap::new(),
         skipped_requests: 0,
         failures: Vec::new(),
     };
     sync.run()
+}
+
+/// Checks `base_url` and `api_key` with one request and describes what the
+/// key can read.
+pub fn test_connection(settings: &Settings) -> Result<String> {
+    let client = Client::new(settings);
+    let checks = checks::fetch(&client)?;
+    let (kind, readable) = match key_access(settings, &checks) {
+        KeyAccess::ReadWrite => ("read-write", "checks, pings, flips and integrations"),
+        KeyAccess::ReadOnly => ("read-only", "checks and flips"),
+        KeyAccess::Unknown => (
+            "read-write or read-only (an empty project does not show which)",
+            "checks and flips, and with a read-write key also pings and integrations",
+        ),
+    };
+    Ok(format!(
+        "connected to {} with a {kind} API key; the project has {} checks\nstreams it can read: {readable}\n",
+        settings.base_url,
+        checks.len()
+    ))
 }
 
 struct Sync<'a, W: Write> {
@@ -65,6 +96,10 @@ struct Sync<'a, W: Write> {
     state: State,
     /// The state of the last STATE message, or the input state.
     written_state: State,
+    /// The table version of full-table streams, for ACTIVATE_VERSION.
+    version: i64,
+    /// Records written per stream.
+    counts: BTreeMap<&'static str, u64>,
     /// Pings and flips requests not made because they had nothing new.
     skipped_requests: usize,
     /// Requests that failed after their retries, described for the summary.
@@ -80,6 +115,25 @@ enum KeyAccess {
     Unknown,
 }
 
+/// The requests one check needs, decided from its bookmarks.
+struct Plan {
+    /// The check's UUID and pings bookmark, when pings are read.
+    pings: Option<(String, Option<i64>)>,
+    /// The check's flips bookmark and the request's lower bound, when
+    /// flips are read.
+    flips: Option<(FlipsBookmark, Option<DateTime<Utc>>)>,
+}
+
+/// The responses for one check.
+#[derive(Default)]
+struct Fetched {
+    pings: Option<Response<Ping>>,
+    flips: Option<Response<Flip>>,
+}
+
+/// The records of one request, or its error, and the time it completed.
+type Response<T> = (Result<Vec<T>, ApiError>, DateTime<Utc>);
+
 impl<W: Write> Sync<'_, W> {
     fn run(&mut self) -> Result<()> {
         let started = Instant::now();
@@ -93,7 +147,7 @@ impl<W: Write> Sync<'_, W> {
         let mut access = key_access(self.settings, &fetched);
 
         if let Some(stream) = self.selection.get("checks") {
-            self.emit_all(stream, &fetched, checks_extracted)?;
+            self.full_table(stream, &fetched, checks_extracted)?;
         }
         if let Some(stream) = self.selection.get("integrations") {
             access = self.sync_integrations(stream, access)?;
@@ -101,29 +155,19 @@ impl<W: Write> Sync<'_, W> {
         if access == KeyAccess::ReadOnly {
             self.warn_read_only();
         }
-
         let pings = self
             .selection
             .get("pings")
             .filter(|_| access != KeyAccess::ReadOnly);
         let flips = self.selection.get("flips");
-        for stream in pings.iter().chain(flips.iter()) {
-            self.write_schema(stream)?;
-        }
         if pings.is_some() || flips.is_some() {
-            for check in &fetched {
-                self.sync_check(check, pings, flips)?;
-            }
+            self.sync_checks(&fetched, pings, flips)?;
         }
 
         self.write_state()?;
-        log::info!(
-            "sync finished in {:.1} s; {} pings and flips requests skipped as having nothing new",
-            started.elapsed().as_secs_f64(),
-            self.skipped_requests
-        );
+        self.log_summary(started);
         if !self.failures.is_empty() {
-            anyhow::bail!(
+            bail!(
                 "{} requests failed, so the checks involved kept their bookmarks: {}",
                 self.failures.len(),
                 self.failures.join("; ")
@@ -144,8 +188,7 @@ impl<W: Write> Sync<'_, W> {
         }
         match integrations::fetch(self.client) {
             Ok(records) => {
-                let extracted = Utc::now();
-                self.emit_all(stream, &records, extracted)?;
+                self.full_table(stream, &records, Utc::now())?;
                 Ok(KeyAccess::ReadWrite)
             }
             // A key that read the checks list but gets 401 here is valid, so
@@ -162,21 +205,138 @@ impl<W: Write> Sync<'_, W> {
         }
     }
 
-    /// Writes one check's new pings and flips, then a STATE covering them
-    /// if a bookmark moved. A failed request is recorded and the sync goes
-    /// on with the next check; only a failed write to stdout is returned.
-    fn sync_check(
+    /// Writes a full-table stream: SCHEMA, every record, and with
+    /// `activate_version` an ACTIVATE_VERSION after the last record, so that
+    /// targets drop rows the API no longer returns.
+    fn full_table<T: Serialize>(
         &mut self,
-        check: &Check,
+        stream: &SelectedStream,
+        records: &[T],
+        extracted: DateTime<Utc>,
+    ) -> Result<()> {
+        let started = Instant::now();
+        log::info!("stream {}: started (full table)", stream.spec.name);
+        self.write_schema(stream)?;
+        let version = self.settings.activate_version.then_some(self.version);
+        self.write_records(stream, records, extracted, version)?;
+        if let Some(version) = version {
+            self.writer
+                .activate_version(stream.spec.name, version)
+                .context("cannot write to stdout")?;
+        }
+        self.log_stream_end(stream.spec.name, started);
+        Ok(())
+    }
+
+    /// Reads and writes the pings and flips of every check.
+    fn sync_checks(
+        &mut self,
+        all: &[Check],
         pings: Option<&SelectedStream>,
         flips: Option<&SelectedStream>,
     ) -> Result<()> {
-        let mut exists = true;
-        if let (Some(stream), Some(uuid)) = (pings, check.uuid.as_deref()) {
-            exists = self.sync_pings(stream, check, uuid)?;
+        let started = Instant::now();
+        for stream in pings.iter().chain(flips.iter()) {
+            log::info!(
+                "stream {}: started (incremental, per check)",
+                stream.spec.name
+            );
+            self.write_schema(stream)?;
         }
-        if let (Some(stream), true) = (flips, exists) {
-            self.sync_flips(stream, check)?;
+        let plans: Vec<(&Check, Plan)> = all
+            .iter()
+            .map(|check| (check, self.plan(check, pings.is_some(), flips.is_some())))
+            .collect();
+        let client = self.client;
+        let fetch = |(check, plan): &(&Check, Plan)| fetch(client, check, plan);
+        let mut progress = Progress::new(all.len());
+        ordered_map(
+            &plans,
+            self.settings.max_concurrency,
+            fetch,
+            |(check, plan), fetched| {
+                self.apply(check, plan, fetched, pings, flips)?;
+                progress.check_done(self.counts.values().sum());
+                Ok::<(), anyhow::Error>(())
+            },
+        )?;
+        for stream in pings.iter().chain(flips.iter()) {
+            self.log_stream_end(stream.spec.name, started);
+        }
+        Ok(())
+    }
+
+    /// Decides which requests a check needs.
+    fn plan(&mut self, check: &Check, pings: bool, flips: bool) -> Plan {
+        let mut plan = Plan {
+            pings: None,
+            flips: None,
+        };
+        if let (true, Some(uuid)) = (pings, &check.uuid) {
+            let bookmark = self.state.pings(&check.unique_key);
+            if pings::nothing_new(check, bookmark) {
+                self.skipped_requests += 1;
+            } else {
+                plan.pings = Some((uuid.clone(), bookmark));
+            }
+        }
+        if flips {
+            let previous = self
+                .state
+                .flips(&check.unique_key)
+                .cloned()
+                .unwrap_or_default();
+            let unchanged = previous.snapshot.as_ref() == Some(&CheckSnapshot::of(check))
+                && check.last_ping.is_some();
+            if self.settings.flips_skip_unchanged && unchanged {
+                self.skipped_requests += 1;
+            } else {
+                let since = flips::since(
+                    previous.timestamp,
+                    self.settings.flips_lookback,
+                    self.settings.start_date,
+                );
+                plan.flips = Some((previous, since));
+            }
+        }
+        plan
+    }
+
+    /// Writes one check's fetched records, moves its bookmarks, and writes
+    /// a STATE if they moved. Failed requests are recorded and leave their
+    /// bookmark alone; only a failed write to stdout is returned.
+    fn apply(
+        &mut self,
+        check: &Check,
+        plan: &Plan,
+        fetched: Fetched,
+        pings: Option<&SelectedStream>,
+        flips: Option<&SelectedStream>,
+    ) -> Result<()> {
+        if let (Some(stream), Some((_, bookmark)), Some((result, extracted))) =
+            (pings, &plan.pings, fetched.pings)
+        {
+            match result {
+                Ok(listed) => self.apply_pings(stream, check, *bookmark, listed, extracted)?,
+                Err(error) => self.request_failed("pings", check, error),
+            }
+        }
+        if let (Some(stream), Some((previous, _)), Some((result, extracted))) =
+            (flips, &plan.flips, fetched.flips)
+        {
+            match result {
+                Ok(records) => {
+                    self.write_records(stream, &records, extracted, None)?;
+                    let newest = records.last().map(|flip| flip.timestamp);
+                    let snapshot = Some(CheckSnapshot::of(check));
+                    let bookmark = FlipsBookmark {
+                        timestamp: previous.timestamp.max(newest),
+                        snapshot,
+                    };
+                    self.state.set_flips(&check.unique_key, bookmark);
+                }
+                Err(error) => self.request_failed("flips", check, error),
+            }
         }
         if self.state != self.written_state {
             self.write_state()?;
@@ -184,19 +344,14 @@ impl<W: Write> Sync<'_, W> {
         Ok(())
     }
 
-    /// Writes a check's new pings and moves its bookmark; returns false
-    /// when the check turned out to be deleted.
-    fn sync_pings(&mut self, stream: &SelectedStream, check: &Check, uuid: &str) -> Result<bool> {
-        let bookmark = self.state.pings(&check.unique_key);
-        if pings::nothing_new(check, bookmark) {
-            self.skipped_requests += 1;
-            return Ok(true);
-        }
-        let listed = match pings::fetch(self.client, check, uuid) {
-            Ok(listed) => listed,
-            Err(error) => return Ok(self.request_failed("pings", check, error)),
-        };
-        let extracted = Utc::now();
+    fn apply_pings(
+        &mut self,
+        stream: &SelectedStream,
+        check: &Check,
+        bookmark: Option<i64>,
+        listed: Vec<Ping>,
+        extracted: DateTime<Utc>,
+    ) -> Result<()> {
         let new = pings::select_new(listed, bookmark, self.settings.start_date);
         if new.lost > 0 {
             log::warn!(
@@ -207,60 +362,23 @@ impl<W: Write> Sync<'_, W> {
                 bookmark.unwrap_or(0)
             );
         }
-        self.write_records(stream, &new.records, extracted)?;
+        self.write_records(stream, &new.records, extracted, None)?;
         if let Some(n) = new.bookmark {
             self.state.set_pings(&check.unique_key, n);
         }
-        Ok(true)
-    }
-
-    /// Writes a check's flips since its bookmark and moves the bookmark.
-    fn sync_flips(&mut self, stream: &SelectedStream, check: &Check) -> Result<()> {
-        let previous = self
-            .state
-            .flips(&check.unique_key)
-            .cloned()
-            .unwrap_or_default();
-        let snapshot = CheckSnapshot::of(check);
-        let unchanged = previous.snapshot.as_ref() == Some(&snapshot) && check.last_ping.is_some();
-        if self.settings.flips_skip_unchanged && unchanged {
-            self.skipped_requests += 1;
-            return Ok(());
-        }
-        let since = flips::since(
-            previous.timestamp,
-            self.settings.flips_lookback,
-            self.settings.start_date,
-        );
-        let records = match flips::fetch(self.client, check, since) {
-            Ok(records) => records,
-            Err(error) => {
-                self.request_failed("flips", check, error);
-                return Ok(());
-            }
-        };
-        let extracted = Utc::now();
-        self.write_records(stream, &records, extracted)?;
-        let newest = records.last().map(|flip| flip.timestamp);
-        let bookmark = FlipsBookmark {
-            timestamp: previous.timestamp.max(newest),
-            snapshot: Some(snapshot),
-        };
-        self.state.set_flips(&check.unique_key, bookmark);
         Ok(())
     }
 
     /// Handles a failed per-check request: a 404 means the check was deleted
     /// after the checks list was read, and is skipped; any other error is
-    /// logged and counted, and the check keeps its bookmark. Returns whether
-    /// the check still exists.
-    fn request_failed(&mut self, stream: &str, check: &Check, error: ApiError) -> bool {
+    /// logged and counted, and the check keeps its bookmark.
+    fn request_failed(&mut self, stream: &str, check: &Check, error: ApiError) {
         if error.status() == Some(404) {
             log::warn!(
                 "check {} was deleted during the sync; skipping it",
                 describe(check)
             );
-            return false;
+            return;
         }
         log::error!(
             "{stream} of check {}: {error}; keeping its bookmark",
@@ -271,20 +389,6 @@ impl<W: Write> Sync<'_, W> {
             describe(check),
             error.brief()
         ));
-        true
-    }
-
-    /// Writes the SCHEMA and all records of a full-table stream.
-    fn emit_all<T: Serialize>(
-        &mut self,
-        stream: &SelectedStream,
-        records: &[T],
-        extracted: DateTime<Utc>,
-    ) -> Result<()> {
-        self.write_schema(stream)?;
-        self.write_records(stream, records, extracted)?;
-        log::info!("stream {}: {} records", stream.spec.name, records.len());
-        Ok(())
     }
 
     fn write_schema(&mut self, stream: &SelectedStream) -> Result<()> {
@@ -300,13 +404,15 @@ impl<W: Write> Sync<'_, W> {
         stream: &SelectedStream,
         records: &[T],
         extracted: DateTime<Utc>,
+        version: Option<i64>,
     ) -> Result<()> {
         for record in records {
             let record = stream.project(record)?;
             self.writer
-                .record(stream.spec.name, &record, extracted)
+                .record(stream.spec.name, &record, extracted, version)
                 .context("cannot write to stdout")?;
         }
+        *self.counts.entry(stream.spec.name).or_default() += records.len() as u64;
         Ok(())
     }
 
@@ -316,6 +422,27 @@ impl<W: Write> Sync<'_, W> {
             .context("cannot write to stdout")?;
         self.written_state = self.state.clone();
         Ok(())
+    }
+
+    fn log_stream_end(&self, stream: &str, started: Instant) {
+        let count = self.counts.get(stream).copied().unwrap_or(0);
+        log::info!(
+            "stream {stream}: {count} records in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let metric = json!({"type": "counter", "metric": "record_count", "value": count, "tags": {"stream": stream}});
+        log::info!("METRIC: {metric}");
+    }
+
+    fn log_summary(&self, started: Instant) {
+        let elapsed = started.elapsed().as_secs_f64();
+        log::info!(
+            "sync finished in {elapsed:.1} s; {} pings and flips requests skipped as having nothing new",
+            self.skipped_requests
+        );
+        let metric =
+            json!({"type": "timer", "metric": "sync_duration", "value": elapsed, "tags": {}});
+        log::info!("METRIC: {metric}");
     }
 
     fn warn_read_only(&self) {
@@ -331,6 +458,58 @@ impl<W: Write> Sync<'_, W> {
             "the API key is read-only, so streams {} were skipped; set api_key to the \
              project's read-write key to sync them",
             skipped.join(" and ")
+        );
+    }
+}
+
+/// Makes a check's planned requests; runs on a worker thread. A 404 on the
+/// pings means the check is gone, so its flips are not requested.
+fn fetch(client: &Client, check: &Check, plan: &Plan) -> Fetched {
+    let mut fetched = Fetched::default();
+    if let Some((uuid, _)) = &plan.pings {
+        let result = pings::fetch(client, check, uuid);
+        let deleted = matches!(&result, Err(error) if error.status() == Some(404));
+        fetched.pings = Some((result, Utc::now()));
+        if deleted {
+            return fetched;
+        }
+    }
+    if let Some((_, since)) = &plan.flips {
+        fetched.flips = Some((flips::fetch(client, check, *since), Utc::now()));
+    }
+    fetched
+}
+
+/// Logs a progress line at most every [`PROGRESS_INTERVAL`].
+struct Progress {
+    total: usize,
+    done: usize,
+    started: Instant,
+    last_line: Instant,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        let now = Instant::now();
+        Progress {
+            total,
+            done: 0,
+            started: now,
+            last_line: now,
+        }
+    }
+
+    fn check_done(&mut self, records: u64) {
+        self.done += 1;
+        if self.last_line.elapsed() < PROGRESS_INTERVAL {
+            return;
+        }
+        self.last_line = Instant::now();
+        let rate = records as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+        log::info!(
+            "progress: {} of {} checks done, {records} records so far, {rate:.0} records/s",
+            self.done,
+            self.total
         );
     }
 }

@@ -427,7 +427,7 @@ fn forbidden_names_check_and_cause() {
         json!([{"match": format!("{uuid}/flips/"), "action": {"status": 403}}]),
     );
     let run = tap(&server.config(&server.rw_key(0)), &[]);
-    assert_one_error(&run, &format!("flips of check \"ETL pipeline\""));
+    assert_one_error(&run, "flips of check \"ETL pipeline\"");
     assert!(run.stderr.contains(&format!("GET /api/v3/checks/{uuid}/flips/ failed with HTTP 403: the check belongs to a project other than the API key's")), "{}", run.stderr);
 }
 
