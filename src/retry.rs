@@ -197,6 +197,23 @@ mod tests {
     }
 
     #[test]
+    fn pacer_is_shared_by_threads() {
+        let window = Duration::from_millis(300);
+        let pacer = Pacer::with_window(4, window);
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    pacer.wait_turn();
+                    pacer.wait_turn();
+                });
+            }
+        });
+        assert!(started.elapsed() >= window, "eight requests over a limit of four waited for the window");
+        assert_eq!(pacer.sent.lock().expect("lock").len(), 4);
+    }
+
+    #[test]
     fn pacer_holds_the_request_over_the_limit() {
         let window = Duration::from_millis(300);
         let pacer = Pacer::with_window(3, window);
