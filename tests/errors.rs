@@ -30,7 +30,7 @@ fn assert_fails(run: &Run, code: i32, expected: &str) {
 #[test]
 fn wrong_key_names_endpoint_and_fix() {
     let server = Standin::start("small.json");
-    let run = tap(&server.config("hcw_wrongwrongwrongwrongwrongwron"), &[]);
+    let run = tap(&server.config("hcw_wrongwrongwrongwrongwrongwro"), &[]);
     assert_fails(
         &run,
         1,
