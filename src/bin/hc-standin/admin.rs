@@ -18,6 +18,12 @@
 //! success or fail ping. Status, `next_ping` and flips stay as stored: set them with
 //! `PATCH` and `POST flips`. Every change is validated like a dataset file and applied
 //! whole or not at all. Errors are `{"error": "..."}` with 400, 404, 405 or 409.
+//!
+//! `by_endpoint` has the keys `checks`, `pings`, `flips`, `channels`, `check` (one
+//! check by UUID or unique_key), `body` and `other` (status, redirects, unknown
+//! paths). Each `log` entry is `{"method", "path", "status"}`, where `path` includes
+//! the query string and `status` is null for a dropped connection. The log keeps the
+//! newest 100,000 entries, while the counters cover every request.
 
 use anyhow::{Context, Result, anyhow, ensure};
 use chrono::Utc;
@@ -73,7 +79,7 @@ struct NewFaults {
     faults: Vec<Fault>,
 }
 
-/// Answers an admin request; `path` is the part after `/__standin/`.
+/// Handles an admin request. `path` is the part after `/__standin/`.
 pub fn respond(state: &State, request: &Request, path: &str) -> Response {
     let result = match (request.method.as_str(), path) {
         ("GET", "dataset") => {

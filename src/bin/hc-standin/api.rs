@@ -2,20 +2,26 @@
 //!
 //! Endpoints: `checks/`, `checks/<uuid>`, `checks/<unique_key>`, `checks/<uuid>/pings/`,
 //! `checks/<uuid>/pings/<n>/body`, `checks/<uuid or unique_key>/flips/`, `channels/`
-//! and `status/`. The order of decisions matches upstream: route (unknown ⇒ 404 HTML,
-//! list URL without its slash ⇒ 301), method (OPTIONS ⇒ 204, anything but GET ⇒ 405),
-//! key (401 JSON), check lookup (another project's UUID ⇒ 403, unknown UUID ⇒ 404 HTML,
-//! unknown unique_key ⇒ 404 empty), then query parameters (bad flips filters ⇒ 400).
-//! Write endpoints and `badges/` are not served: POST, DELETE and the rest get 405
-//! here, and `badges/` gets 404.
+//! and `status/`. Decisions come in the order upstream makes them:
+//!
+//! 1. route: unknown ⇒ 404 HTML, list URL without its slash ⇒ 301;
+//! 2. method: OPTIONS ⇒ 204, anything but GET ⇒ 405;
+//! 3. key: 401 JSON;
+//! 4. check lookup: another project's UUID ⇒ 403, unknown UUID ⇒ 404 HTML, unknown
+//!    unique_key ⇒ 404 empty;
+//! 5. query parameters: invalid flips filters ⇒ 400.
+//!
+//! Write endpoints and `badges/` are not served. POST, DELETE and the other write
+//! methods get 405 here, where a real server would act, and `badges/` gets 404.
 
 use serde_json::{Value, json};
 
-use crate::dataset::{Check, Dataset, is_uuid};
-use crate::http::Response;
+use crate::dataset::{Check, Dataset};
+use crate::http::{Request, Response};
 use crate::objects::{Context, channel_value, check_value, flip_value, ping_value};
 use crate::query::{FlipsFilter, Query, check_matches};
 use crate::render::to_django_json;
+use crate::routes::{CheckId, Route};
 use crate::server::State;
 
 /// Most pings the pings endpoint returns, whatever the project's limit.
@@ -23,58 +29,7 @@ const MAX_PINGS_LISTED: u64 = 1000;
 /// Content type of Django's plain `HttpResponse`, used by empty and HTML responses.
 const DJANGO_HTML: &str = "text/html; charset=utf-8";
 
-/// A routed API path.
-#[derive(Debug, PartialEq)]
-pub enum Route {
-    Checks {
-        version: u8,
-    },
-    Check {
-        version: u8,
-        id: CheckId,
-    },
-    Pings {
-        version: u8,
-        uuid: String,
-    },
-    Body {
-        version: u8,
-        uuid: String,
-        n: u64,
-    },
-    Flips {
-        version: u8,
-        id: CheckId,
-    },
-    Channels {
-        version: u8,
-    },
-    Status,
-    /// A list URL without its trailing slash: redirect to the slashed URL.
-    AddSlash,
-    NotFound,
-}
-
-/// How a path names a check.
-#[derive(Debug, PartialEq)]
-pub enum CheckId {
-    Uuid(String),
-    UniqueKey(String),
-}
-
-/// Endpoint groups counted by `GET /__standin/requests`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    Checks,
-    Pings,
-    Flips,
-    Channels,
-    Check,
-    Body,
-    Other,
-}
-
-/// Why a key was rejected; both are answered with 401 and a JSON error.
+/// Reason for rejecting a key. Both reasons lead to 401 with a JSON error.
 #[derive(Debug, PartialEq)]
 pub enum AuthError {
     /// No `X-Api-Key` header, or a value that is not 32 characters long.
@@ -88,117 +43,6 @@ pub enum AuthError {
 pub struct Access {
     pub project: usize,
     pub read_only: bool,
-}
-
-impl Endpoint {
-    pub const ALL: [Endpoint; 7] = [
-        Endpoint::Checks,
-        Endpoint::Pings,
-        Endpoint::Flips,
-        Endpoint::Channels,
-        Endpoint::Check,
-        Endpoint::Body,
-        Endpoint::Other,
-    ];
-
-    /// Returns the key used in the statistics JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Endpoint::Checks => "checks",
-            Endpoint::Pings => "pings",
-            Endpoint::Flips => "flips",
-            Endpoint::Channels => "channels",
-            Endpoint::Check => "check",
-            Endpoint::Body => "body",
-            Endpoint::Other => "other",
-        }
-    }
-}
-
-impl Route {
-    /// Returns the statistics group of the route.
-    pub fn endpoint(&self) -> Endpoint {
-        match self {
-            Route::Checks { .. } => Endpoint::Checks,
-            Route::Check { .. } => Endpoint::Check,
-            Route::Pings { .. } => Endpoint::Pings,
-            Route::Body { .. } => Endpoint::Body,
-            Route::Flips { .. } => Endpoint::Flips,
-            Route::Channels { .. } => Endpoint::Channels,
-            Route::Status | Route::AddSlash | Route::NotFound => Endpoint::Other,
-        }
-    }
-}
-
-/// Routes a request path (without query) the way upstream `hc/api/urls.py` does.
-pub fn parse_route(prefix: &str, path: &str) -> Route {
-    let Some(rest) = path
-        .strip_prefix(prefix)
-        .and_then(|p| p.strip_prefix("/api/v"))
-    else {
-        return Route::NotFound;
-    };
-    let version = match rest.get(..2) {
-        Some("1/") => 1,
-        Some("2/") => 2,
-        Some("3/") => 3,
-        _ => return Route::NotFound,
-    };
-    let segments: Vec<&str> = rest[2..].split('/').collect();
-    route_segments(version, &segments)
-}
-
-fn route_segments(version: u8, segments: &[&str]) -> Route {
-    match *segments {
-        ["checks", ""] => Route::Checks { version },
-        ["channels", ""] => Route::Channels { version },
-        ["status", ""] => Route::Status,
-        ["checks"] | ["channels"] | ["status"] => Route::AddSlash,
-        ["checks", id] => match check_id(id) {
-            Some(id) => Route::Check { version, id },
-            None => Route::NotFound,
-        },
-        ["checks", id, "flips", ""] => match check_id(id) {
-            Some(id) => Route::Flips { version, id },
-            None => Route::NotFound,
-        },
-        ["checks", id, "flips"] if check_id(id).is_some() => Route::AddSlash,
-        ["checks", uuid, "pings", ""] if is_uuid(uuid) => Route::Pings {
-            version,
-            uuid: uuid.to_string(),
-        },
-        ["checks", uuid, "pings"] if is_uuid(uuid) => Route::AddSlash,
-        ["checks", uuid, "pings", n, "body"] if is_uuid(uuid) => {
-            match n
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| n.parse().ok())
-                .flatten()
-            {
-                Some(n) => Route::Body {
-                    version,
-                    uuid: uuid.to_string(),
-                    n,
-                },
-                None => Route::NotFound,
-            }
-        }
-        _ => Route::NotFound,
-    }
-}
-
-fn check_id(text: &str) -> Option<CheckId> {
-    if is_uuid(text) {
-        Some(CheckId::Uuid(text.to_string()))
-    } else if text.len() == 40
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        Some(CheckId::UniqueKey(text.to_string()))
-    } else {
-        None
-    }
 }
 
 /// Checks an `X-Api-Key` value as upstream `authorize`/`authorize_read` do.
@@ -235,7 +79,7 @@ pub fn authenticate(
 }
 
 /// Builds the response to an API request, without faults or latency.
-pub fn respond(state: &State, route: &Route, request: &crate::http::Request) -> Response {
+pub fn respond(state: &State, route: &Route, request: &Request) -> Response {
     match route {
         Route::NotFound => return not_found_page(&request.path),
         Route::AddSlash => {
@@ -267,7 +111,7 @@ pub fn respond(state: &State, route: &Route, request: &crate::http::Request) -> 
 fn respond_authorized(
     state: &State,
     route: &Route,
-    request: &crate::http::Request,
+    request: &Request,
 ) -> Result<Response, Response> {
     let dataset = state.dataset();
     let needs_write = matches!(
@@ -277,15 +121,7 @@ fn respond_authorized(
     let access =
         authenticate(&dataset, request.header("x-api-key"), needs_write).map_err(unauthorized)?;
     let project = &dataset.projects[access.project];
-    let version = match route {
-        Route::Checks { version }
-        | Route::Check { version, .. }
-        | Route::Pings { version, .. }
-        | Route::Body { version, .. }
-        | Route::Flips { version, .. }
-        | Route::Channels { version } => *version,
-        Route::Status | Route::AddSlash | Route::NotFound => 3,
-    };
+    let version = route.version();
     let context = Context {
         site_root: &state.site_root,
         version,
@@ -431,12 +267,12 @@ fn json_response_with_status(status: u16, value: &Value) -> Response {
     Response::json(status, to_django_json(value))
 }
 
-/// An empty response as Django's `HttpResponse(status=...)` sends it.
+/// Builds an empty response with the headers of Django's `HttpResponse(status=...)`.
 fn django_empty(status: u16) -> Response {
     Response::new(status, DJANGO_HTML, Vec::new())
 }
 
-/// A short stand-in for Django's 404 page, with the same `<title>`.
+/// Builds a short 404 page with the `<title>` of Django's debug 404 page.
 pub fn not_found_page(path: &str) -> Response {
     let path = path
         .replace('&', "&amp;")

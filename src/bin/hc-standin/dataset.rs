@@ -11,25 +11,26 @@
 //!   32-character string. A `rw_key` must not start with `hcr_` and a `ro_key` must
 //!   not start with `hcw_`, because the server treats `hcr_` keys as read-only.
 //! * Channel: `id` (UUID), `name`, `kind`, all strings; served in file order.
-//! * Check: `uuid` (required, lowercase dashed UUID), `badge_key` (UUID in
-//!   `badge_url`; derived from `uuid` when absent), the API's check fields `name`,
-//!   `slug`, `tags`, `desc`, `grace` (default 3600), `n_pings` (default 0, at least
-//!   the highest ping `n`), `status` (`new`, `up`, `grace`, `down` or `paused`;
-//!   default `new`), `started`, `last_ping`, `next_ping` (timestamp or null),
+//! * Check: `uuid` (required, lowercase dashed UUID) and `badge_key` (the UUID in
+//!   `badge_url`, derived from `uuid` when absent). Then the API's check fields:
+//!   `name`, `slug`, `tags`, `desc`, `grace` (default 3600), `n_pings` (default 0, at
+//!   least the highest ping `n`), `status` (`new`, `up`, `grace`, `down` or `paused`,
+//!   default `new`), `started`, `last_ping` and `next_ping` (timestamp or null),
 //!   `manual_resume`, `methods`, `subject`, `subject_fail`, `start_kw`, `success_kw`,
 //!   `failure_kw`, `filter_subject`, `filter_body`, `filter_http_body`,
-//!   `filter_default_fail`, optional `last_duration` (seconds), and either `timeout`
-//!   (seconds) or `schedule` plus `tz`. Strings default to `""` and booleans to false.
+//!   `filter_default_fail` and optional `last_duration` (seconds). A check has either
+//!   `timeout` (seconds) or `schedule` plus `tz`. Strings default to `""` and booleans
+//!   to false.
 //!   `channels` lists channel ids of the same project. `legacy_fields: true` omits
 //!   the fields that servers before v3.12 lack: `start_kw`, `filter_http_body`,
 //!   `filter_default_fail` and `badge_url`. `pings` and `flips` are stored oldest
 //!   first, in the order the server received them.
 //! * Ping: `type` (`success`, `start`, `fail`, `log`, `ign`), `date` (RFC 3339),
 //!   `n` (required in files, assigned by the admin API when absent), `scheme`
-//!   (default `http`), `remote_addr` (string or null), `method`, `ua`, `rid` (string
-//!   or null), optional `duration` (seconds, float) and optional `body`: a string, or
-//!   `{"base64": "..."}` for bytes that are not UTF-8. A non-empty body gives the
-//!   ping a `body_url`.
+//!   (default `http`), `remote_addr` (string or null, default null), `method` and `ua`
+//!   (default `""`), `rid` (string or null, default null), optional `duration`
+//!   (seconds, float) and optional `body`: a string, or `{"base64": "..."}` for bytes
+//!   that are not UTF-8. A non-empty body gives the ping a `body_url`.
 //! * Flip: `timestamp` (RFC 3339, whole seconds) and `up` (0 or 1).
 
 use std::collections::HashSet;
@@ -44,7 +45,7 @@ use crate::base64;
 /// Dataset served when `--dataset` and `--generate` are both absent.
 pub const LAB_JSON: &str = include_str!("../../../tests/fixtures/lab.json");
 
-/// The whole data set: every project the server knows.
+/// The whole data set: every project the server serves.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dataset {
@@ -416,74 +417,4 @@ fn validate_ping(ping: &Ping, n_pings: u64) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unique_key_matches_recorded_sample() {
-        let key = unique_key("2af601b3-3c51-42b1-b120-42fec2a4f3aa");
-        assert_eq!(key, "f65df2bf8fb59dbf320d41895f3b52f416bd3de7");
-    }
-
-    #[test]
-    fn derived_uuid_is_valid_and_stable() {
-        let first = derived_uuid("seed");
-        assert!(is_uuid(&first));
-        assert_eq!(first, derived_uuid("seed"));
-        assert_ne!(first, derived_uuid("other seed"));
-    }
-
-    #[test]
-    fn is_uuid_rejects_uppercase_and_junk() {
-        assert!(is_uuid("2af601b3-3c51-42b1-b120-42fec2a4f3aa"));
-        assert!(!is_uuid("2AF601B3-3C51-42B1-B120-42FEC2A4F3AA"));
-        assert!(!is_uuid("not-a-uuid"));
-        assert!(!is_uuid("2af601b33c5142b1b12042fec2a4f3aa"));
-    }
-
-    #[test]
-    fn timestamps_drop_zero_microseconds() {
-        let time = parse_timestamp("2026-12-04T10:23:49+00:00")
-            .unwrap()
-            .to_utc();
-        assert_eq!(format_timestamp(time, false), "2026-12-04T10:23:49+00:00");
-        let time = parse_timestamp("2026-12-04T06:10:41.601973+00:00")
-            .unwrap()
-            .to_utc();
-        assert_eq!(
-            format_timestamp(time, false),
-            "2026-12-04T06:10:41.601973+00:00"
-        );
-        assert_eq!(format_timestamp(time, true), "2026-12-04T06:10:41+00:00");
-    }
-
-    #[test]
-    fn embedded_lab_dataset_is_valid() {
-        let dataset = Dataset::from_json(LAB_JSON).unwrap();
-        assert_eq!(dataset.projects.len(), 2);
-        assert_eq!(dataset.projects[0].checks.len(), 16);
-    }
-
-    #[test]
-    fn check_needs_timeout_or_schedule() {
-        let text = r#"{"projects": [{"rw_key": "hcw_aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-            "ro_key": "hcr_aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-            "checks": [{"uuid": "2af601b3-3c51-42b1-b120-42fec2a4f3aa"}]}]}"#;
-        let error = Dataset::from_json(text).unwrap_err();
-        assert!(
-            format!("{error:#}").contains("set either timeout"),
-            "{error:#}"
-        );
-    }
-
-    #[test]
-    fn key_length_is_enforced() {
-        let text =
-            r#"{"projects": [{"rw_key": "short", "ro_key": "hcr_aaaaaaaaaaaaaaaaaaaaaaaaaaaa"}]}"#;
-        let error = Dataset::from_json(text).unwrap_err();
-        assert!(
-            format!("{error:#}").contains("must be 32 characters"),
-            "{error:#}"
-        );
-    }
-}
+mod tests;

@@ -1,9 +1,10 @@
 //! `hc-standin demo`: a full sync against the lab dataset, with no account needed.
 //!
-//! Starts the server in-process on a free port of 127.0.0.1, writes a tap config
-//! (`api_key`, `base_url`) into a fresh temporary directory, runs the `tap-healthchecks`
-//! binary that sits next to this one with `--config` and the extra arguments, and
-//! returns the tap's exit code. The tap's stdout and stderr go straight to ours.
+//! Starts the server in-process on a free port of 127.0.0.1 and writes a tap config
+//! (`api_key`, `base_url`) into a fresh temporary directory. Then it runs the
+//! `tap-healthchecks` binary from the same directory as this one, with `--config` and
+//! the extra arguments, and returns the tap's exit code. The tap inherits stdout and
+//! stderr.
 
 use std::fs;
 use std::net::TcpListener;

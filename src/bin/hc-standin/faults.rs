@@ -3,10 +3,10 @@
 //! A fault is `{"match": "<substring of the request target>", "times": N, "action": {...}}`
 //! (`times` defaults to 1). The first queued fault whose `match` occurs in the request
 //! target (path and query) applies, and is removed once used `times` times. An action
-//! may wait first (`delay_ms`) and then does at most one of: answer with `status`
+//! may wait first (`delay_ms`) and then does at most one of: respond with `status`
 //! (optional `body` text and `headers`), `drop` the connection, `truncate` the normal
-//! body after N bytes, or `redirect` with a 302. With only `delay_ms` the request is
-//! then answered normally.
+//! body after N bytes, or `redirect` with a 302. With only `delay_ms` the request
+//! then gets its normal response.
 
 use std::collections::BTreeMap;
 use std::thread;
@@ -28,7 +28,7 @@ pub struct Fault {
     pub action: Action,
 }
 
-/// What a fault does to the request it matches.
+/// Action applied to a request that a fault matches.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Action {
@@ -85,24 +85,34 @@ impl Fault {
                 "status {status} is outside 200..599"
             );
         }
-        for (name, value) in &action.headers {
-            let valid_name =
-                !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
-            ensure!(valid_name, "invalid header name {name:?}");
-            ensure!(
-                !value.contains(['\r', '\n']),
-                "header {name} contains a line break"
-            );
-        }
+        validate_headers(&action.headers)?;
         if let Some(location) = &action.redirect {
-            // Redirects may only lead back to this machine, never to another host.
-            let local = location.starts_with("http://127.0.0.1:") || location.starts_with('/');
-            if !local || location.contains(['\r', '\n']) {
-                bail!("redirect {location:?} must be a path or an http://127.0.0.1:PORT/ URL");
-            }
+            validate_redirect(location)?;
         }
         Ok(())
     }
+}
+
+fn validate_headers(headers: &BTreeMap<String, String>) -> Result<()> {
+    for (name, value) in headers {
+        let valid_name =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+        ensure!(valid_name, "invalid header name {name:?}");
+        ensure!(
+            !value.contains(['\r', '\n']),
+            "header {name} contains a line break"
+        );
+    }
+    Ok(())
+}
+
+/// Rejects redirects that lead anywhere but a path or a URL on 127.0.0.1.
+fn validate_redirect(location: &str) -> Result<()> {
+    let local = location.starts_with("http://127.0.0.1:") || location.starts_with('/');
+    if !local || location.contains(['\r', '\n']) {
+        bail!("redirect {location:?} must be a path or an http://127.0.0.1:PORT/ URL");
+    }
+    Ok(())
 }
 
 impl FaultQueue {

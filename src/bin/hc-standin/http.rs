@@ -3,8 +3,8 @@
 //! Requests are read with their `Content-Length` body (chunked request bodies are
 //! rejected with 411). Every response carries `Content-Length`. A connection stays
 //! open until the client sends `Connection: close`, speaks HTTP/1.0 without
-//! `Connection: keep-alive`, goes idle for `IDLE_TIMEOUT`, or a handler asks to drop it.
-//! The routing lives in the handler passed to [`serve`]; this module knows no API.
+//! `Connection: keep-alive`, stays idle for `IDLE_TIMEOUT`, or a handler drops it.
+//! Routing is up to the handler passed to [`serve`], so this module has no API logic.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -39,7 +39,7 @@ pub struct Response {
     pub body: Arc<Vec<u8>>,
 }
 
-/// What a handler wants done with a request.
+/// Handler decision for one request.
 pub enum Outcome {
     /// Send the response.
     Respond(Response),

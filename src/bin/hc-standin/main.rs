@@ -1,10 +1,10 @@
 //! `hc-standin`: a local stand-in for the Healthchecks.io Management API v3.
 //!
-//! `serve` answers the read endpoints of the API on 127.0.0.1 from a JSON dataset
-//! (the embedded lab dataset by default), with the status codes, key handling and
-//! Django-style JSON bytes of a real server, plus an admin API under `/__standin/` that
-//! tests use to add data, count requests and inject faults. `demo` runs the tap
-//! against it. The integration tests, the demo and the benchmark use this binary.
+//! `serve` implements the read endpoints of the API on 127.0.0.1 from a JSON dataset,
+//! the embedded lab dataset by default. Responses carry the status codes, key handling
+//! and Django-style JSON bytes of a real server. An admin API under `/__standin/` lets
+//! tests add data, count requests and inject faults. `demo` runs the tap against the
+//! server. The integration tests, the demo and the benchmark use this binary.
 
 mod admin;
 mod api;
@@ -17,6 +17,7 @@ mod http;
 mod objects;
 mod query;
 mod render;
+mod routes;
 mod server;
 
 use std::io::Write;

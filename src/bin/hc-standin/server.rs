@@ -1,9 +1,9 @@
 //! Shared server state and the top-level request dispatch.
 //!
 //! Every request goes either to the admin API (`/__standin/`, with or without the
-//! prefix) or to the Healthchecks API. API requests first take a queued fault if one
-//! matches, sleep for `--latency-ms`, and are counted in the request statistics;
-//! admin requests are neither delayed nor counted.
+//! prefix) or to the Healthchecks API. An API request first takes the first queued
+//! fault that matches it and sleeps for `--latency-ms`. Then it gets its response and
+//! is counted in the request statistics. Admin requests are neither delayed nor counted.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::TcpListener;
@@ -15,10 +15,11 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use crate::admin;
-use crate::api::{self, Endpoint};
+use crate::api;
 use crate::dataset::Dataset;
 use crate::faults::{self, FaultQueue};
 use crate::http::{self, Outcome, Request};
+use crate::routes::{self, Endpoint};
 
 /// Most entries kept in the request log; older ones are dropped, counters stay exact.
 const MAX_LOG_ENTRIES: usize = 100_000;
@@ -87,7 +88,7 @@ pub fn handle(state: &State, request: &Request) -> Outcome {
     if let Some(admin_path) = state.admin_path(&request.path) {
         return Outcome::Respond(admin::respond(state, request, admin_path));
     }
-    let route = api::parse_route(&state.settings.prefix, &request.path);
+    let route = routes::parse_route(&state.settings.prefix, &request.path);
     let fault = state.faults().take(&request.target);
     if !state.settings.latency.is_zero() {
         thread::sleep(state.settings.latency);

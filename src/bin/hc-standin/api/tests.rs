@@ -1,5 +1,6 @@
 use super::*;
 use crate::dataset::LAB_JSON;
+use crate::routes::parse_route;
 
 const LAB_RW: &str = "hcw_LabProjectReadWriteKey000001";
 const LAB_RO: &str = "hcr_LabProjectReadOnlyKey0000001";
