@@ -117,7 +117,7 @@ fn serve_connection(stream: TcpStream, handler: &Handler) -> io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
     loop {
-        let request = match read_request(&mut reader) {
+        let request = match read_request(&mut reader, &mut writer) {
             Ok(Some(request)) => request,
             Ok(None) => return Ok(()),
             Err(error) => {
@@ -145,7 +145,8 @@ fn serve_connection(stream: TcpStream, handler: &Handler) -> io::Result<()> {
 }
 
 /// Reads one request; `Ok(None)` means the client closed the connection between requests.
-fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
+/// A `100 Continue` goes to `writer` when the client sent `Expect: 100-continue`.
+fn read_request(reader: &mut impl BufRead, writer: &mut impl Write) -> io::Result<Option<Request>> {
     let Some(request_line) = read_line(reader)? else {
         return Ok(None);
     };
@@ -167,6 +168,13 @@ fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
         keep_alive: false,
     };
     request.keep_alive = wants_keep_alive(&request, version)?;
+    let expects_continue = request
+        .header("expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    if expects_continue && request.header("content-length").is_some() {
+        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        writer.flush()?;
+    }
     request.body = read_body(reader, &request)?;
     Ok(Some(request))
 }
@@ -310,7 +318,7 @@ mod tests {
     use super::*;
 
     fn parse(raw: &str) -> io::Result<Option<Request>> {
-        read_request(&mut BufReader::new(raw.as_bytes()))
+        read_request(&mut BufReader::new(raw.as_bytes()), &mut io::sink())
     }
 
     #[test]
@@ -323,6 +331,15 @@ mod tests {
         assert_eq!(request.header("x-api-key"), Some("k"));
         assert_eq!(request.body, b"abc");
         assert!(request.keep_alive);
+    }
+
+    #[test]
+    fn expect_continue_gets_interim_response() {
+        let raw = "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}";
+        let mut interim = Vec::new();
+        let request = read_request(&mut BufReader::new(raw.as_bytes()), &mut interim).unwrap();
+        assert_eq!(request.unwrap().body, b"{}");
+        assert_eq!(interim, b"HTTP/1.1 100 Continue\r\n\r\n");
     }
 
     #[test]
