@@ -92,6 +92,11 @@ impl SelectedStream {
         }
     }
 
+    /// Whether the catalog deselected any field of this stream.
+    pub fn drops_fields(&self) -> bool {
+        !self.dropped_fields.is_empty()
+    }
+
     /// Turns a record struct into the RECORD's object, without deselected
     /// fields.
     pub fn project(&self, record: &impl serde::Serialize) -> Result<Map<String, Value>> {

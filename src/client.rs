@@ -186,8 +186,17 @@ impl Client {
     ) -> Result<T, ApiError> {
         let shown_path = format!("{}/api/v3/{path}", self.path_prefix);
         let body = self.get_with_retries(path, query, &shown_path)?;
+        if let Ok(value) = serde_json::from_slice(&body) {
+            return Ok(value);
+        }
+        // Decoding again while tracking the path costs time, so it is done
+        // only to describe an error.
         let mut deserializer = serde_json::Deserializer::from_slice(&body);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| ApiError::Malformed {
+        let error = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        Err(ApiError::Malformed {
             detail: describe_json_error(&body, &error),
             path: shown_path,
         })

@@ -209,7 +209,10 @@ mod tests {
                 });
             }
         });
-        assert!(started.elapsed() >= window, "eight requests over a limit of four waited for the window");
+        assert!(
+            started.elapsed() >= window,
+            "eight requests over a limit of four waited for the window"
+        );
         assert_eq!(pacer.sent.lock().expect("lock").len(), 4);
     }
 

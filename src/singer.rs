@@ -10,7 +10,12 @@ use std::io::{self, BufWriter, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+/// Formats a `time_extracted` value: RFC 3339 in UTC with microseconds.
+pub fn format_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
 
 /// Writes Singer messages as JSON lines.
 pub struct Writer<W: Write> {
@@ -46,29 +51,32 @@ impl<W: Write> Writer<W> {
 
     /// Writes a RECORD message, with the table version of full-table
     /// streams that send ACTIVATE_VERSION.
-    pub fn record(
+    ///
+    /// `time_extracted` is formatted by [`format_time`] once per response
+    /// rather than once per record.
+    pub fn record<R: Serialize>(
         &mut self,
         stream: &str,
-        record: &Map<String, Value>,
-        time_extracted: DateTime<Utc>,
+        record: &R,
+        time_extracted: &str,
         version: Option<i64>,
     ) -> io::Result<()> {
         #[derive(Serialize)]
-        struct Record<'a> {
+        struct Record<'a, R> {
             #[serde(rename = "type")]
             message_type: &'static str,
             stream: &'a str,
-            record: &'a Map<String, Value>,
+            record: &'a R,
             #[serde(skip_serializing_if = "Option::is_none")]
             version: Option<i64>,
-            time_extracted: String,
+            time_extracted: &'a str,
         }
         self.line(&Record {
             message_type: "RECORD",
             stream,
             record,
             version,
-            time_extracted: time_extracted.to_rfc3339_opts(SecondsFormat::Micros, true),
+            time_extracted,
         })
     }
 
@@ -79,8 +87,17 @@ impl<W: Write> Writer<W> {
     }
 
     /// Writes a STATE message and flushes everything written so far.
-    pub fn state(&mut self, value: &Value) -> io::Result<()> {
-        self.line(&json!({"type": "STATE", "value": value}))?;
+    pub fn state(&mut self, value: &impl Serialize) -> io::Result<()> {
+        #[derive(Serialize)]
+        struct State<'a, V> {
+            #[serde(rename = "type")]
+            message_type: &'static str,
+            value: &'a V,
+        }
+        self.line(&State {
+            message_type: "STATE",
+            value,
+        })?;
         self.out.flush()
     }
 
@@ -124,10 +141,8 @@ mod tests {
             .schema("pings", &schema, &["check_unique_key", "n"], &["n"])
             .expect("write");
         let record = json!({"n": 1, "ua": "a \"quoted\"\nline ✓"});
-        let at = "2026-12-04T06:10:41.5Z".parse().expect("date");
-        writer
-            .record("pings", record.as_object().expect("object"), at, None)
-            .expect("write");
+        let at = format_time("2026-12-04T06:10:41.5Z".parse().expect("date"));
+        writer.record("pings", &record, &at, None).expect("write");
         writer.state(&json!({"bookmarks": {}})).expect("write");
         assert_eq!(
             lines(writer.into_inner()),
@@ -143,14 +158,9 @@ mod tests {
     fn versioned_record_and_activate_version() {
         let mut writer = Writer::new(Vec::new());
         let record = json!({"id": "a"});
-        let at = "2026-12-04T06:10:41Z".parse().expect("date");
+        let at = format_time("2026-12-04T06:10:41Z".parse().expect("date"));
         writer
-            .record(
-                "integrations",
-                record.as_object().expect("object"),
-                at,
-                Some(1733292641000),
-            )
+            .record("integrations", &record, &at, Some(1733292641000))
             .expect("write");
         writer
             .activate_version("integrations", 1733292641000)

@@ -27,7 +27,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::config::json_kind;
 use crate::streams::checks::Check;
@@ -138,8 +138,9 @@ impl State {
         self.pings.get(check).copied()
     }
 
-    pub fn set_pings(&mut self, check: &str, n: i64) {
-        self.pings.insert(check.to_string(), n);
+    /// Sets the pings bookmark of a check; returns whether it changed.
+    pub fn set_pings(&mut self, check: &str, n: i64) -> bool {
+        self.pings.insert(check.to_string(), n) != Some(n)
     }
 
     /// Returns the flips bookmark of a check.
@@ -147,54 +148,108 @@ impl State {
         self.flips.get(check)
     }
 
-    pub fn set_flips(&mut self, check: &str, bookmark: FlipsBookmark) {
-        self.flips.insert(check.to_string(), bookmark);
+    /// Sets the flips bookmark of a check; returns whether it changed.
+    pub fn set_flips(&mut self, check: &str, bookmark: FlipsBookmark) -> bool {
+        self.flips.insert(check.to_string(), bookmark.clone()) != Some(bookmark)
     }
 
     /// Drops the bookmarks of checks that are not in `existing`, so state
-    /// stays proportional to the project.
-    pub fn retain_checks(&mut self, existing: &HashSet<&str>) {
+    /// stays proportional to the project. Returns whether any were dropped.
+    pub fn retain_checks(&mut self, existing: &HashSet<&str>) -> bool {
+        let before = self.pings.len() + self.flips.len();
         self.pings
             .retain(|check, _| existing.contains(check.as_str()));
         self.flips
             .retain(|check, _| existing.contains(check.as_str()));
+        self.pings.len() + self.flips.len() != before
     }
 
     /// Builds the value of a STATE message.
+    #[cfg(test)]
     pub fn to_value(&self) -> Value {
-        let mut bookmarks = Map::new();
-        if !self.pings.is_empty() {
-            let partitions: Vec<Value> = self
-                .pings
-                .iter()
-                .map(|(check, n)| partition(check, "n", json!(n)))
-                .collect();
-            bookmarks.insert("pings".into(), json!({ "partitions": partitions }));
-        }
-        if !self.flips.is_empty() {
-            let partitions: Vec<Value> = self
-                .flips
-                .iter()
-                .map(|(check, bookmark)| {
-                    let mut partition = partition(check, "timestamp", json!(bookmark.timestamp));
-                    if let Some(snapshot) = &bookmark.snapshot {
-                        partition["check_snapshot"] = json!(snapshot);
-                    }
-                    partition
-                })
-                .collect();
-            bookmarks.insert("flips".into(), json!({ "partitions": partitions }));
-        }
-        json!({ "bookmarks": bookmarks })
+        serde_json::to_value(self).expect("a state serializes")
     }
 }
 
-fn partition(check: &str, replication_key: &str, value: Value) -> Value {
-    json!({
-        "context": {"check_unique_key": check},
-        "replication_key": replication_key,
-        "replication_key_value": value,
-    })
+/// Writes the layout shown in the module documentation. It is serialized
+/// directly, without building a JSON tree, because a sync writes a STATE
+/// after every check and each holds every check's bookmarks.
+impl Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct StateValue<'a> {
+            bookmarks: Bookmarks<'a>,
+        }
+        #[derive(Serialize)]
+        struct Bookmarks<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pings: Option<Partitions<'a, i64>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            flips: Option<Partitions<'a, Option<DateTime<Utc>>>>,
+        }
+        #[derive(Serialize)]
+        struct Partitions<'a, V> {
+            partitions: Vec<Partition<'a, V>>,
+        }
+        let pings = (!self.pings.is_empty()).then(|| Partitions {
+            partitions: self
+                .pings
+                .iter()
+                .map(|(check, n)| Partition::new(check, "n", *n, None))
+                .collect(),
+        });
+        let flips = (!self.flips.is_empty()).then(|| Partitions {
+            partitions: self
+                .flips
+                .iter()
+                .map(|(check, bookmark)| {
+                    Partition::new(
+                        check,
+                        "timestamp",
+                        bookmark.timestamp,
+                        bookmark.snapshot.as_ref(),
+                    )
+                })
+                .collect(),
+        });
+        StateValue {
+            bookmarks: Bookmarks { pings, flips },
+        }
+        .serialize(serializer)
+    }
+}
+
+/// One check's bookmark in one stream, as written to STATE.
+#[derive(Serialize)]
+struct Partition<'a, V> {
+    context: PartitionContext<'a>,
+    replication_key: &'static str,
+    replication_key_value: V,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check_snapshot: Option<&'a CheckSnapshot>,
+}
+
+#[derive(Serialize)]
+struct PartitionContext<'a> {
+    check_unique_key: &'a str,
+}
+
+impl<'a, V> Partition<'a, V> {
+    fn new(
+        check: &'a str,
+        replication_key: &'static str,
+        value: V,
+        snapshot: Option<&'a CheckSnapshot>,
+    ) -> Self {
+        Partition {
+            context: PartitionContext {
+                check_unique_key: check,
+            },
+            replication_key,
+            replication_key_value: value,
+            check_snapshot: snapshot,
+        }
+    }
 }
 
 /// Reads `{"partitions": [...]}` of one stream, handing each partition's
@@ -271,6 +326,7 @@ fn describe(value: Option<&Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn snapshot() -> CheckSnapshot {
         CheckSnapshot {
