@@ -256,7 +256,9 @@ impl<W: Write> Sync<'_, W> {
             fetch,
             |(check, plan), fetched| {
                 self.apply(check, plan, fetched, pings, flips)?;
-                progress.check_done(self.counts.values().sum());
+                if let Some(line) = progress.check_done(self.counts.values().sum()) {
+                    log::info!("{line}");
+                }
                 Ok::<(), anyhow::Error>(())
             },
         )?;
@@ -491,33 +493,39 @@ fn fetch(client: &Client, check: &Check, plan: &Plan) -> Fetched {
 struct Progress {
     total: usize,
     done: usize,
+    interval: Duration,
     started: Instant,
     last_line: Instant,
 }
 
 impl Progress {
     fn new(total: usize) -> Progress {
+        Progress::with_interval(total, PROGRESS_INTERVAL)
+    }
+
+    fn with_interval(total: usize, interval: Duration) -> Progress {
         let now = Instant::now();
         Progress {
             total,
             done: 0,
+            interval,
             started: now,
             last_line: now,
         }
     }
 
-    fn check_done(&mut self, records: u64) {
+    /// Counts a finished check and returns a progress line when one is due.
+    fn check_done(&mut self, records: u64) -> Option<String> {
         self.done += 1;
-        if self.last_line.elapsed() < PROGRESS_INTERVAL {
-            return;
+        if self.last_line.elapsed() < self.interval {
+            return None;
         }
         self.last_line = Instant::now();
         let rate = records as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-        log::info!(
+        Some(format!(
             "progress: {} of {} checks done, {records} records so far, {rate:.0} records/s",
-            self.done,
-            self.total
-        );
+            self.done, self.total
+        ))
     }
 }
 
@@ -539,4 +547,26 @@ fn describe(check: &Check) -> String {
         check.name.as_deref().unwrap_or(""),
         check.unique_key
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_line_is_rate_limited() {
+        let mut progress = Progress::new(10);
+        assert_eq!(
+            progress.check_done(100),
+            None,
+            "no line before the interval passed"
+        );
+        let mut every_time = Progress::with_interval(10, Duration::ZERO);
+        let line = every_time.check_done(100).expect("a line");
+        assert!(
+            line.starts_with("progress: 1 of 10 checks done, 100 records so far, "),
+            "{line}"
+        );
+        assert!(line.ends_with(" records/s"), "{line}");
+    }
 }
