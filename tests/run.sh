@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 
 cargo test --locked
 bash tests/e2e/singer_tools.sh
+bash tests/e2e/meltano.sh
