@@ -20,7 +20,7 @@ const BACKOFF_BASE: Duration = Duration::from_secs(1);
 pub struct RetryPolicy {
     /// Retries after the first attempt; 0 disables retrying.
     pub max_retries: u32,
-    /// Longest wait between two attempts.
+    /// Maximum wait between two attempts.
     pub backoff_max: Duration,
 }
 
@@ -83,7 +83,8 @@ pub struct Pacer {
 }
 
 impl Pacer {
-    /// A pacer allowing `per_minute` requests a minute; 0 means no limit.
+    /// Creates a pacer allowing `per_minute` requests a minute; 0 means no
+    /// limit.
     pub fn new(per_minute: u32) -> Pacer {
         Pacer::with_window(per_minute, Duration::from_secs(60))
     }

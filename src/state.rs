@@ -173,7 +173,7 @@ impl State {
 
 /// Writes the layout shown in the module documentation. It is serialized
 /// directly, without building a JSON tree, because a sync writes a STATE
-/// after every check and each holds every check's bookmarks.
+/// after every check and each contains every check's bookmarks.
 impl Serialize for State {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]

@@ -4,9 +4,9 @@
 //! and the list shows the key type (read-only keys get no check UUIDs).
 //! Then come the integrations, and then each check's pings and flips. Those
 //! per-check requests run on a pool of `max_concurrency` threads, but the
-//! results are written in the order of the checks list, each check followed
-//! by a STATE if its bookmarks moved, so the output does not depend on
-//! timing and a run killed half-way resumes from the last finished check.
+//! results are written in the order of the checks list, so the output does
+//! not depend on timing. Each check is followed by a STATE if its bookmarks
+//! moved, so a run killed half-way resumes from the last finished check.
 //! A final STATE ends every sync, also one that found nothing.
 //!
 //! Requests that cannot return anything new are not made:
@@ -371,8 +371,8 @@ impl<W: Write> Sync<'_, W> {
         Ok(())
     }
 
-    /// Handles a failed per-check request: a 404 means the check was deleted
-    /// after the checks list was read, and is skipped; any other error is
+    /// Handles a failed per-check request. A 404 means the check was deleted
+    /// after the checks list was read, so it is skipped. Any other error is
     /// logged and counted, and the check keeps its bookmark.
     fn request_failed(&mut self, stream: &str, check: &Check, error: ApiError) {
         if error.status() == Some(404) {
