@@ -14,7 +14,6 @@ use crate::config::{ENV_PREFIX, SETTINGS, Setting, env_var};
 /// What Meltano may ask of the tap.
 pub const CAPABILITIES: &[&str] = &[
     "catalog",
-    "properties",
     "discover",
     "state",
     "about",

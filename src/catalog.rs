@@ -41,7 +41,7 @@ fn entry(stream: &StreamSpec) -> Value {
 fn metadata(stream: &StreamSpec, schema: &Value) -> Vec<Value> {
     let mut stream_level = json!({
         "inclusion": "available",
-        "selected-by-default": true,
+        "selected-by-default": stream.selected_by_default,
         "table-key-properties": stream.key_properties,
         "forced-replication-method": stream.replication_method.as_str(),
         "valid-replication-keys": stream.replication_key.into_iter().collect::<Vec<_>>(),
@@ -110,10 +110,12 @@ impl SelectedStream {
 }
 
 impl Selection {
-    /// Every stream, every field: the selection without a catalog.
+    /// Every stream selected by default, every field: the selection
+    /// without a catalog.
     pub fn all() -> Selection {
         let streams = streams::ALL
             .iter()
+            .filter(|spec| spec.selected_by_default)
             .map(|spec| SelectedStream::new(spec, Vec::new()))
             .collect();
         Selection { streams }
@@ -211,7 +213,7 @@ fn parse_entry(entry: &Value) -> Result<ParsedEntry> {
             None => match stream_metadata.and_then(|(_, m)| m.get("selected-by-default")) {
                 Some(value) => flag(value)
                     .with_context(|| format!("stream {id:?}: \"selected-by-default\""))?,
-                None => true,
+                None => spec.selected_by_default,
             },
         },
     };
@@ -411,7 +413,7 @@ mod tests {
             ),
             (
                 json!({"streams": [{"tap_stream_id": "users"}]}),
-                "streams[0]: unknown stream \"users\"; the tap's streams are checks, pings, flips, integrations",
+                "streams[0]: unknown stream \"users\"; the tap's streams are checks, pings, ping_bodies, flips, integrations",
             ),
             (
                 json!({"streams": [{"tap_stream_id": "checks"}, {"tap_stream_id": "checks"}]}),

@@ -32,7 +32,8 @@ pub struct Args {
     pub catalog: Option<PathBuf>,
 
     /// Print the catalog of streams and exit, without network requests.
-    #[arg(long, short = 'd', conflicts_with_all = ["catalog", "state"])]
+    /// A --state given with it is ignored, as Meltano passes one.
+    #[arg(long, short = 'd', conflicts_with = "catalog")]
     pub discover: bool,
 
     /// Print the tap's name, version, capabilities and settings, and exit.
@@ -97,6 +98,12 @@ mod tests {
         assert!(args.about);
         assert_eq!(args.format, AboutFormat::Json);
         assert!(Args::try_parse_from(["tap", "--format", "json"]).is_err());
+    }
+
+    #[test]
+    fn discover_accepts_state() {
+        let args = Args::try_parse_from(["tap", "-c", "c.json", "--state", "s.json", "--discover"]);
+        assert!(args.expect("parses").discover);
     }
 
     #[test]

@@ -202,6 +202,12 @@ impl Client {
         })
     }
 
+    /// Requests `path` (relative to `/api/v3/`) and returns its body bytes.
+    pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ApiError> {
+        let shown_path = format!("{}/api/v3/{path}", self.path_prefix);
+        self.get_with_retries(path, &[], &shown_path)
+    }
+
     /// Makes a GET request, retrying retriable failures, and returns the
     /// body of a 2xx response.
     fn get_with_retries(

@@ -38,7 +38,8 @@ use crate::singer::{Writer, format_time};
 use crate::state::{CheckSnapshot, FlipsBookmark, State};
 use crate::streams::checks::{self, Check};
 use crate::streams::flips::{self, Flip};
-use crate::streams::pings::{self, Ping};
+use crate::streams::ping_bodies::{self, PingBody};
+use crate::streams::pings::{self, NewPings, Ping};
 use crate::streams::{self, integrations};
 
 /// Seconds between progress lines during the per-check requests.
@@ -124,15 +125,25 @@ struct Plan {
     flips: Option<(FlipsBookmark, Option<DateTime<Utc>>)>,
 }
 
+/// The selected streams that are read per check.
+#[derive(Clone, Copy)]
+struct PerCheck<'a> {
+    pings: Option<&'a SelectedStream>,
+    /// Only with `pings`, whose new records it follows.
+    bodies: Option<&'a SelectedStream>,
+    flips: Option<&'a SelectedStream>,
+}
+
 /// The responses for one check.
 #[derive(Default)]
 struct Fetched {
-    pings: Option<Response<Ping>>,
-    flips: Option<Response<Flip>>,
+    pings: Option<Response<NewPings>>,
+    bodies: Option<Response<Vec<PingBody>>>,
+    flips: Option<Response<Vec<Flip>>>,
 }
 
-/// The records of one request, or its error, and the time it completed.
-type Response<T> = (Result<Vec<T>, ApiError>, DateTime<Utc>);
+/// The result of one request, or its error, and the time it completed.
+type Response<T> = (Result<T, ApiError>, DateTime<Utc>);
 
 impl<W: Write> Sync<'_, W> {
     fn run(&mut self) -> Result<()> {
@@ -155,13 +166,20 @@ impl<W: Write> Sync<'_, W> {
         if access == KeyAccess::ReadOnly {
             self.warn_read_only();
         }
-        let pings = self
-            .selection
-            .get("pings")
-            .filter(|_| access != KeyAccess::ReadOnly);
-        let flips = self.selection.get("flips");
-        if pings.is_some() || flips.is_some() {
-            self.sync_checks(&fetched, pings, flips)?;
+        let streams = PerCheck {
+            pings: self
+                .selection
+                .get("pings")
+                .filter(|_| access != KeyAccess::ReadOnly),
+            bodies: self
+                .selection
+                .get("ping_bodies")
+                .filter(|_| access != KeyAccess::ReadOnly),
+            flips: self.selection.get("flips"),
+        };
+        let streams = self.check_bodies_follow_pings(streams);
+        if streams.pings.is_some() || streams.flips.is_some() {
+            self.sync_checks(&fetched, streams)?;
         }
 
         self.write_state()?;
@@ -228,15 +246,26 @@ impl<W: Write> Sync<'_, W> {
         Ok(())
     }
 
-    /// Reads and writes the pings and flips of every check.
-    fn sync_checks(
-        &mut self,
-        all: &[Check],
-        pings: Option<&SelectedStream>,
-        flips: Option<&SelectedStream>,
-    ) -> Result<()> {
+    /// Drops `ping_bodies` when `pings` is not synced, since bodies are read
+    /// only for the pings a run writes.
+    fn check_bodies_follow_pings<'s>(&self, mut streams: PerCheck<'s>) -> PerCheck<'s> {
+        // With a read-only key both are already dropped, and the read-only
+        // warning names them.
+        if streams.bodies.is_some() && streams.pings.is_none() {
+            log::warn!(
+                "stream ping_bodies is skipped because stream pings is not selected; \
+                 bodies are read only for the pings a sync writes, so select both"
+            );
+            streams.bodies = None;
+        }
+        streams
+    }
+
+    /// Reads and writes the pings, ping bodies and flips of every check.
+    fn sync_checks(&mut self, all: &[Check], streams: PerCheck<'_>) -> Result<()> {
         let started = Instant::now();
-        for stream in pings.iter().chain(flips.iter()) {
+        let selected = [streams.pings, streams.bodies, streams.flips];
+        for stream in selected.iter().flatten() {
             log::info!(
                 "stream {}: started (incremental, per check)",
                 stream.spec.name
@@ -245,36 +274,40 @@ impl<W: Write> Sync<'_, W> {
         }
         let plans: Vec<(&Check, Plan)> = all
             .iter()
-            .map(|check| (check, self.plan(check, pings.is_some(), flips.is_some())))
+            .map(|check| (check, self.plan(check, streams)))
             .collect();
-        let client = self.client;
-        let fetch = |(check, plan): &(&Check, Plan)| fetch(client, check, plan);
+        let (client, start_date, bodies) = (
+            self.client,
+            self.settings.start_date,
+            streams.bodies.is_some(),
+        );
+        let fetch = |(check, plan): &(&Check, Plan)| fetch(client, check, plan, start_date, bodies);
         let mut progress = Progress::new(all.len());
         ordered_map(
             &plans,
             self.settings.max_concurrency,
             fetch,
             |(check, plan), fetched| {
-                self.apply(check, plan, fetched, pings, flips)?;
+                self.apply(check, plan, fetched, streams)?;
                 if let Some(line) = progress.check_done(self.counts.values().sum()) {
                     log::info!("{line}");
                 }
                 Ok::<(), anyhow::Error>(())
             },
         )?;
-        for stream in pings.iter().chain(flips.iter()) {
+        for stream in selected.iter().flatten() {
             self.log_stream_end(stream.spec.name, started);
         }
         Ok(())
     }
 
     /// Decides which requests a check needs.
-    fn plan(&mut self, check: &Check, pings: bool, flips: bool) -> Plan {
+    fn plan(&mut self, check: &Check, streams: PerCheck<'_>) -> Plan {
         let mut plan = Plan {
             pings: None,
             flips: None,
         };
-        if let (true, Some(uuid)) = (pings, &check.uuid) {
+        if let (Some(_), Some(uuid)) = (streams.pings, &check.uuid) {
             let bookmark = self.state.pings(&check.unique_key);
             if pings::nothing_new(check, bookmark) {
                 self.skipped_requests += 1;
@@ -282,7 +315,7 @@ impl<W: Write> Sync<'_, W> {
                 plan.pings = Some((uuid.clone(), bookmark));
             }
         }
-        if flips {
+        if streams.flips.is_some() {
             let previous = self
                 .state
                 .flips(&check.unique_key)
@@ -312,19 +345,30 @@ impl<W: Write> Sync<'_, W> {
         check: &Check,
         plan: &Plan,
         fetched: Fetched,
-        pings: Option<&SelectedStream>,
-        flips: Option<&SelectedStream>,
+        streams: PerCheck<'_>,
     ) -> Result<()> {
         if let (Some(stream), Some((_, bookmark)), Some((result, extracted))) =
-            (pings, &plan.pings, fetched.pings)
+            (streams.pings, &plan.pings, fetched.pings)
         {
-            match result {
-                Ok(listed) => self.apply_pings(stream, check, *bookmark, listed, extracted)?,
-                Err(error) => self.request_failed("pings", check, error),
+            match (result, fetched.bodies) {
+                (Err(error), _) => self.request_failed("pings", check, error),
+                // Without its bodies, a check's new pings wait for the next
+                // run, so that no body is skipped.
+                (Ok(_), Some((Err(error), _))) => self.request_failed("ping bodies", check, error),
+                (Ok(new), bodies) => {
+                    self.write_pings(stream, check, *bookmark, &new, extracted)?;
+                    if let (Some(stream), Some((Ok(bodies), extracted))) = (streams.bodies, bodies)
+                    {
+                        self.write_records(stream, &bodies, extracted, None)?;
+                    }
+                    if let Some(n) = new.bookmark {
+                        self.state_changed |= self.state.set_pings(&check.unique_key, n);
+                    }
+                }
             }
         }
         if let (Some(stream), Some((previous, _)), Some((result, extracted))) =
-            (flips, &plan.flips, fetched.flips)
+            (streams.flips, &plan.flips, fetched.flips)
         {
             match result {
                 Ok(records) => {
@@ -346,15 +390,14 @@ impl<W: Write> Sync<'_, W> {
         Ok(())
     }
 
-    fn apply_pings(
+    fn write_pings(
         &mut self,
         stream: &SelectedStream,
         check: &Check,
         bookmark: Option<i64>,
-        listed: Vec<Ping>,
+        new: &NewPings,
         extracted: DateTime<Utc>,
     ) -> Result<()> {
-        let new = pings::select_new(listed, bookmark, self.settings.start_date);
         if new.lost > 0 {
             log::warn!(
                 "check {}: {} pings after #{} were pruned by the server before this \
@@ -364,11 +407,7 @@ impl<W: Write> Sync<'_, W> {
                 bookmark.unwrap_or(0)
             );
         }
-        self.write_records(stream, &new.records, extracted, None)?;
-        if let Some(n) = new.bookmark {
-            self.state_changed |= self.state.set_pings(&check.unique_key, n);
-        }
-        Ok(())
+        self.write_records(stream, &new.records, extracted, None)
     }
 
     /// Handles a failed per-check request. A 404 means the check was deleted
@@ -466,19 +505,36 @@ impl<W: Write> Sync<'_, W> {
         log::warn!(
             "the API key is read-only, so streams {} were skipped; set api_key to the \
              project's read-write key to sync them",
-            skipped.join(" and ")
+            join_names(&skipped)
         );
     }
 }
 
 /// Makes a check's planned requests; runs on a worker thread. A 404 on the
-/// pings means the check is gone, so its flips are not requested.
-fn fetch(client: &Client, check: &Check, plan: &Plan) -> Fetched {
+/// pings means the check is gone, so its flips are not requested. With
+/// `bodies`, the body of each new ping that has one is requested too.
+fn fetch(
+    client: &Client,
+    check: &Check,
+    plan: &Plan,
+    start_date: Option<DateTime<Utc>>,
+    bodies: bool,
+) -> Fetched {
     let mut fetched = Fetched::default();
-    if let Some((uuid, _)) = &plan.pings {
-        let result = pings::fetch(client, check, uuid);
+    if let Some((uuid, bookmark)) = &plan.pings {
+        let result = pings::fetch(client, check, uuid)
+            .map(|listed| pings::select_new(listed, *bookmark, start_date));
+        let extracted = Utc::now();
+        if let (true, Ok(new)) = (bodies, &result) {
+            let with_body: Vec<&Ping> = new
+                .records
+                .iter()
+                .filter(|ping| ping.body_url.is_some())
+                .collect();
+            fetched.bodies = Some((ping_bodies::fetch(client, uuid, &with_body), Utc::now()));
+        }
         let deleted = matches!(&result, Err(error) if error.status() == Some(404));
-        fetched.pings = Some((result, Utc::now()));
+        fetched.pings = Some((result, extracted));
         if deleted {
             return fetched;
         }
@@ -540,6 +596,15 @@ fn key_access(settings: &Settings, checks: &[Check]) -> KeyAccess {
     }
 }
 
+/// Joins names as "a", "a and b" or "a, b and c".
+fn join_names(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [single] => single.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// Names a check in logs: its name and its key.
 fn describe(check: &Check) -> String {
     format!(
@@ -552,6 +617,19 @@ fn describe(check: &Check) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_joined_as_prose() {
+        assert_eq!(join_names(&["pings"]), "pings");
+        assert_eq!(
+            join_names(&["pings", "integrations"]),
+            "pings and integrations"
+        );
+        assert_eq!(
+            join_names(&["pings", "ping_bodies", "integrations"]),
+            "pings, ping_bodies and integrations"
+        );
+    }
 
     #[test]
     fn progress_line_is_rate_limited() {

@@ -18,14 +18,17 @@ fn discover_needs_no_network() {
         .iter()
         .filter_map(|s| s["stream"].as_str())
         .collect();
-    assert_eq!(names, ["checks", "pings", "flips", "integrations"]);
+    assert_eq!(
+        names,
+        ["checks", "pings", "ping_bodies", "flips", "integrations"]
+    );
 }
 
 #[test]
 fn discover_works_without_config() {
     let run = tap_raw(&["--discover".into()]).success();
     let catalog: Value = serde_json::from_str(&run.stdout).expect("catalog JSON");
-    assert_eq!(catalog["streams"].as_array().expect("list").len(), 4);
+    assert_eq!(catalog["streams"].as_array().expect("list").len(), 5);
 }
 
 #[test]
@@ -46,22 +49,31 @@ fn catalog_entries_carry_keys_and_replication() {
     let run = tap_raw(&["--discover".into()]).success();
     let catalog: Value = serde_json::from_str(&run.stdout).expect("catalog JSON");
     let expected = [
-        ("checks", json!(["unique_key"]), "FULL_TABLE", None),
+        ("checks", json!(["unique_key"]), "FULL_TABLE", None, true),
         (
             "pings",
             json!(["check_unique_key", "n"]),
             "INCREMENTAL",
             Some("n"),
+            true,
+        ),
+        (
+            "ping_bodies",
+            json!(["check_unique_key", "n"]),
+            "INCREMENTAL",
+            Some("n"),
+            false,
         ),
         (
             "flips",
             json!(["check_unique_key", "timestamp", "sequence"]),
             "INCREMENTAL",
             Some("timestamp"),
+            true,
         ),
-        ("integrations", json!(["id"]), "FULL_TABLE", None),
+        ("integrations", json!(["id"]), "FULL_TABLE", None, true),
     ];
-    for (entry, (name, keys, method, replication_key)) in catalog["streams"]
+    for (entry, (name, keys, method, replication_key, by_default)) in catalog["streams"]
         .as_array()
         .expect("list")
         .iter()
@@ -73,7 +85,7 @@ fn catalog_entries_carry_keys_and_replication() {
         assert_eq!(entry["replication_key"].as_str(), replication_key, "{name}");
         let stream_level = &entry["metadata"][0]["metadata"];
         assert_eq!(stream_level["inclusion"], "available", "{name}");
-        assert_eq!(stream_level["selected-by-default"], true, "{name}");
+        assert_eq!(stream_level["selected-by-default"], by_default, "{name}");
         assert_eq!(stream_level["table-key-properties"], keys, "{name}");
         assert_eq!(stream_level["forced-replication-method"], method, "{name}");
         assert_eq!(
@@ -82,6 +94,20 @@ fn catalog_entries_carry_keys_and_replication() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn discover_ignores_state() {
+    let dir = temp_dir("discover-state");
+    let state = write_json(&dir, "state.json", &json!({"bookmarks": {}}));
+    let args = [
+        "--discover".to_string(),
+        "--state".to_string(),
+        state.display().to_string(),
+    ];
+    let run = tap_raw(&args).success();
+    let catalog: Value = serde_json::from_str(&run.stdout).expect("catalog JSON");
+    assert_eq!(catalog["streams"].as_array().expect("list").len(), 5);
 }
 
 #[test]

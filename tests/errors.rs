@@ -154,7 +154,7 @@ fn catalog_with_unknown_stream_exits_2() {
     assert_fails(
         &run,
         2,
-        "unknown stream \"badges\"; the tap's streams are checks, pings, flips, integrations",
+        "unknown stream \"badges\"; the tap's streams are checks, pings, ping_bodies, flips, integrations",
     );
     assert!(run.stderr.contains("catalog.json"), "{}", run.stderr);
 }

@@ -20,6 +20,7 @@ pub const STREAM: StreamSpec = StreamSpec {
     key_properties: &["unique_key"],
     replication_method: ReplicationMethod::FullTable,
     replication_key: None,
+    selected_by_default: true,
     needs_read_write_key: false,
     schema: schema_for::<Check>,
 };

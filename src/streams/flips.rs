@@ -29,6 +29,7 @@ pub const STREAM: StreamSpec = StreamSpec {
     key_properties: &["check_unique_key", "timestamp", "sequence"],
     replication_method: ReplicationMethod::Incremental,
     replication_key: Some("timestamp"),
+    selected_by_default: true,
     needs_read_write_key: false,
     schema: schema_for::<Flip>,
 };

@@ -18,6 +18,7 @@ pub const STREAM: StreamSpec = StreamSpec {
     key_properties: &["id"],
     replication_method: ReplicationMethod::FullTable,
     replication_key: None,
+    selected_by_default: true,
     needs_read_write_key: true,
     schema: schema_for::<Integration>,
 };

@@ -2,12 +2,13 @@
 //!
 //! Each stream module starts with its record struct, the single source of the
 //! stream's JSON Schema, followed by the function that fetches its records.
-//! `checks` and `integrations` are read whole on every sync; `pings` and
-//! `flips` are read per check.
+//! `checks` and `integrations` are read whole on every sync; `pings`,
+//! `ping_bodies` and `flips` are read per check.
 
 pub mod checks;
 pub mod flips;
 pub mod integrations;
+pub mod ping_bodies;
 pub mod pings;
 
 use serde_json::Value;
@@ -38,6 +39,8 @@ pub struct StreamSpec {
     pub replication_key: Option<&'static str>,
     /// Whether the stream needs the read-write API key.
     pub needs_read_write_key: bool,
+    /// Whether the stream is synced when no catalog says otherwise.
+    pub selected_by_default: bool,
     pub schema: fn() -> Value,
 }
 
@@ -52,9 +55,10 @@ impl StreamSpec {
 }
 
 /// Every stream, in the order a sync emits them.
-pub const ALL: [&StreamSpec; 4] = [
+pub const ALL: [&StreamSpec; 5] = [
     &checks::STREAM,
     &pings::STREAM,
+    &ping_bodies::STREAM,
     &flips::STREAM,
     &integrations::STREAM,
 ];

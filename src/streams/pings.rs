@@ -23,6 +23,7 @@ pub const STREAM: StreamSpec = StreamSpec {
     key_properties: &["check_unique_key", "n"],
     replication_method: ReplicationMethod::Incremental,
     replication_key: Some("n"),
+    selected_by_default: true,
     needs_read_write_key: true,
     schema: schema_for::<Ping>,
 };
