@@ -123,7 +123,7 @@ impl Selection {
 
     /// Reads the selection from a catalog file.
     pub fn from_file(path: &Path) -> Result<Selection> {
-        let catalog = read_object(path)?;
+        let catalog = read_object(path, "catalog")?;
         Selection::from_catalog(&catalog).with_context(|| format!("catalog {}", path.display()))
     }
 
@@ -161,6 +161,11 @@ impl Selection {
     /// The selected stream called `name`, if it is selected.
     pub fn get(&self, name: &str) -> Option<&SelectedStream> {
         self.streams.iter().find(|stream| stream.spec.name == name)
+    }
+
+    /// Whether no stream is selected.
+    pub fn is_empty(&self) -> bool {
+        self.streams.is_empty()
     }
 
     /// Whether the stream called `name` is selected.

@@ -217,7 +217,25 @@ pub struct Settings {
 ///
 /// The source `ENV` stands for the `TAP_HEALTHCHECKS_<SETTING>`
 /// environment variables, which win over every file whatever their order.
+///
+/// A `null` value counts as unset, so it does not override an earlier file.
 pub fn load(sources: &[impl AsRef<Path>]) -> Result<Settings> {
+    let merged = merge(sources)?;
+    Settings::from_map(&merged).with_context(|| describe_sources(sources))
+}
+
+/// Loads the settings for discovery, which sends no request and so does
+/// not need `api_key`: Meltano runs discovery before a key is configured.
+pub fn load_for_discovery(sources: &[impl AsRef<Path>]) -> Result<()> {
+    let mut merged = merge(sources)?;
+    merged
+        .entry("api_key")
+        .or_insert_with(|| Value::from("hcw_notneededfordiscovery00000000"));
+    Settings::from_map(&merged).with_context(|| describe_sources(sources))?;
+    Ok(())
+}
+
+fn merge(sources: &[impl AsRef<Path>]) -> Result<Map<String, Value>> {
     let mut merged = Map::new();
     let mut from_env = false;
     for source in sources {
@@ -225,19 +243,34 @@ pub fn load(sources: &[impl AsRef<Path>]) -> Result<Settings> {
         if path == Path::new(ENV_SOURCE) {
             from_env = true;
         } else {
-            merged.extend(read_object(path)?);
+            let object = read_object(path, "config file")?;
+            merged.extend(object.into_iter().filter(|(_, value)| !value.is_null()));
         }
     }
     if from_env {
-        merged.extend(read_env(|name| std::env::var(name).ok())?);
+        merged.extend(read_env(|name| std::env::var_os(name))?);
     }
-    let source = match sources {
-        [single] if single.as_ref() != Path::new(ENV_SOURCE) => {
-            format!("config file {}", single.as_ref().display())
-        }
-        _ => "config".to_string(),
-    };
-    Settings::from_map(&merged).with_context(|| source)
+    Ok(merged)
+}
+
+/// Names the config sources in error messages, such as `config file
+/// a.json` or `config from a.json, b.json and the environment`.
+fn describe_sources(sources: &[impl AsRef<Path>]) -> String {
+    let names: Vec<String> = sources
+        .iter()
+        .map(|source| match source.as_ref() {
+            path if path == Path::new(ENV_SOURCE) => {
+                "the TAP_HEALTHCHECKS_* environment variables".to_string()
+            }
+            path => path.display().to_string(),
+        })
+        .collect();
+    match names.as_slice() {
+        [single] if sources[0].as_ref() != Path::new(ENV_SOURCE) => format!("config file {single}"),
+        [single] => format!("config from {single}"),
+        [rest @ .., last] => format!("config from {} and {last}", rest.join(", ")),
+        [] => "config".to_string(),
+    }
 }
 
 /// The `--config` value that reads settings from the environment.
@@ -253,12 +286,15 @@ pub fn env_var(setting: &Setting) -> String {
 
 /// Reads every set, non-empty setting variable through `lookup`, converting
 /// it to the setting's JSON type.
-fn read_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Map<String, Value>> {
+fn read_env(lookup: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Map<String, Value>> {
     let mut settings = Map::new();
     for setting in SETTINGS {
         let name = env_var(setting);
         let Some(raw) = lookup(&name).filter(|raw| !raw.is_empty()) else {
             continue;
+        };
+        let Some(raw) = raw.to_str().map(str::to_string) else {
+            bail!("environment variable {name} is not valid UTF-8; fix or unset it");
         };
         let value = match setting.kind {
             "integer" => raw.trim().parse::<i64>().ok().map(Value::from),
@@ -287,15 +323,18 @@ fn read_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Map<String, Value
 }
 
 /// Reads a file that must contain one JSON object.
-pub fn read_object(path: &Path) -> Result<Map<String, Value>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+/// `what` names the file's role in messages, such as "config file".
+pub fn read_object(path: &Path, what: &str) -> Result<Map<String, Value>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    // Editors on Windows may start a UTF-8 file with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let value: Value = serde_json::from_str(text)
+        .with_context(|| format!("{what} {} is not valid JSON", path.display()))?;
     match value {
         Value::Object(object) => Ok(object),
         other => bail!(
-            "{} must contain a JSON object, not {}",
+            "{what} {} must contain a JSON object, not {}",
             path.display(),
             json_kind(&other)
         ),
@@ -316,7 +355,7 @@ impl Settings {
             None => DEFAULT_BASE_URL.to_string(),
         };
         let max_requests_per_minute = match value("max_requests_per_minute") {
-            Some(limit) => parse_count("max_requests_per_minute", limit, 1_000_000)?,
+            Some(limit) => parse_count("max_requests_per_minute", limit, 0, 1_000_000)?,
             None if is_hosted(&base_url) => HOSTED_REQUESTS_PER_MINUTE,
             None => 0,
         };
@@ -336,7 +375,7 @@ impl Settings {
             },
             retry: RetryPolicy {
                 max_retries: match value("max_retries") {
-                    Some(count) => parse_count("max_retries", count, 100)?,
+                    Some(count) => parse_count("max_retries", count, 0, 100)?,
                     None => 5,
                 },
                 backoff_max: match value("backoff_max") {
@@ -359,10 +398,7 @@ impl Settings {
                 None => true,
             },
             max_concurrency: match value("max_concurrency") {
-                Some(count) => match parse_count("max_concurrency", count, 64)? {
-                    0 => bail!("max_concurrency 0 is invalid; give a whole number from 1 to 64"),
-                    count => count as usize,
-                },
+                Some(count) => parse_count("max_concurrency", count, 1, 64)? as usize,
                 None => 4,
             },
             activate_version: match value("activate_version") {
@@ -394,7 +430,10 @@ fn string_setting<'a>(name: &str, value: &'a Value) -> Result<&'a str> {
 
 fn parse_api_key(value: Option<&Value>) -> Result<ApiKey> {
     let Some(value) = value else {
-        bail!("api_key is missing; set it to the project's API key (Settings > API Access)");
+        bail!(
+            "api_key is missing; set it (or TAP_HEALTHCHECKS_API_KEY with --config ENV) to \
+             the project's API key (Settings > API Access)"
+        );
     };
     // The message must not quote the value: it is the secret.
     let Some(key) = value.as_str() else {
@@ -406,6 +445,9 @@ fn parse_api_key(value: Option<&Value>) -> Result<ApiKey> {
     if key.chars().any(char::is_whitespace) {
         bail!("api_key contains whitespace; copy the key again without spaces or line breaks");
     }
+    if !key.chars().all(|c| c.is_ascii_graphic()) {
+        bail!("api_key contains characters other than printable ASCII; copy the key again");
+    }
     if key.len() != 32 {
         log::warn!(
             "api_key is {} characters long, but Healthchecks keys have 32; \
@@ -413,6 +455,7 @@ fn parse_api_key(value: Option<&Value>) -> Result<ApiKey> {
             key.len()
         );
     }
+    remember_for_redaction(key);
     Ok(ApiKey(key.to_string()))
 }
 
@@ -434,6 +477,12 @@ fn parse_base_url(raw: &str) -> Result<String> {
     if url.parse::<ureq::http::Uri>().is_err() {
         bail!("base_url {raw:?} is not a valid URL");
     }
+    if host.contains('@') {
+        bail!(
+            "base_url {raw:?} contains a user name or password; remove it, since the tap authenticates with api_key"
+        );
+    }
+    check_port(raw, host)?;
     for suffix in ["/api/v1", "/api/v2", "/api/v3"] {
         if let Some(root) = url.strip_suffix(suffix) {
             bail!("base_url {raw:?} ends with {suffix}; give the site root, {root:?}");
@@ -461,6 +510,7 @@ fn parse_user_agent(raw: &str) -> Result<String> {
     Ok(raw.to_string())
 }
 
+/// Reads a number of seconds from 0.001 to one day.
 fn parse_seconds(name: &str, value: &Value) -> Result<Duration> {
     let seconds = value.as_f64().with_context(|| {
         format!(
@@ -468,8 +518,8 @@ fn parse_seconds(name: &str, value: &Value) -> Result<Duration> {
             json_kind(value)
         )
     })?;
-    if !(seconds > 0.0 && seconds <= 86_400.0) {
-        bail!("{name} {value} is out of range; give a number of seconds above 0 and at most 86400");
+    if !(0.001..=86_400.0).contains(&seconds) {
+        bail!("{name} {value} is out of range; give a number of seconds from 0.001 to 86400");
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -481,11 +531,13 @@ fn parse_log_level(raw: &str) -> Result<log::LevelFilter> {
     }
 }
 
-/// Reads a whole number from 0 to `max`.
-fn parse_count(name: &str, value: &Value, max: u32) -> Result<u32> {
-    let count = value.as_u64().filter(|count| *count <= u64::from(max));
+/// Reads a whole number from `min` to `max`.
+fn parse_count(name: &str, value: &Value, min: u32, max: u32) -> Result<u32> {
+    let count = value
+        .as_u64()
+        .filter(|count| (u64::from(min)..=u64::from(max)).contains(count));
     let Some(count) = count else {
-        bail!("{name} {value} is invalid; give a whole number from 0 to {max}");
+        bail!("{name} {value} is invalid; give a whole number from {min} to {max}");
     };
     Ok(count as u32)
 }
@@ -498,6 +550,41 @@ fn parse_backoff_max(value: &Value) -> Result<Duration> {
         bail!("backoff_max {value} is invalid; give a number of seconds from 0 to 3600");
     };
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Rejects a port that is not a number from 1 to 65535, which the HTTP
+/// library would otherwise replace with the scheme's default port.
+fn check_port(raw: &str, authority: &str) -> Result<()> {
+    let after_host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split_once(']').map_or("", |(_, rest)| rest),
+        None => authority.find(':').map_or("", |index| &authority[index..]),
+    };
+    let Some(port) = after_host.strip_prefix(':') else {
+        return Ok(());
+    };
+    match port.parse::<u16>() {
+        Ok(number) if number > 0 && port.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        _ => bail!("base_url {raw:?} has an invalid port {port:?}; give a number from 1 to 65535"),
+    }
+}
+
+/// The API key to hide in messages, once the config has been read.
+static REDACTED_KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn remember_for_redaction(key: &str) {
+    // Keys shorter than 8 characters could match ordinary words.
+    if key.len() >= 8 {
+        let _ = REDACTED_KEY.set(key.to_string());
+    }
+}
+
+/// Replaces the API key in `text` with `<api_key>`. Messages can contain
+/// text from the server, which might echo the key back.
+pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    match REDACTED_KEY.get() {
+        Some(key) if text.contains(key.as_str()) => text.replace(key.as_str(), "<api_key>").into(),
+        _ => text.into(),
+    }
 }
 
 /// Whether `base_url` is the hosted service, healthchecks.io.
@@ -719,11 +806,11 @@ mod tests {
     #[test]
     fn env_values_take_the_setting_type() {
         let env = |name: &str| match name {
-            "TAP_HEALTHCHECKS_API_KEY" => Some(KEY.to_string()),
-            "TAP_HEALTHCHECKS_MAX_RETRIES" => Some("2".to_string()),
-            "TAP_HEALTHCHECKS_BACKOFF_MAX" => Some("0.5".to_string()),
-            "TAP_HEALTHCHECKS_ACTIVATE_VERSION" => Some("true".to_string()),
-            "TAP_HEALTHCHECKS_START_DATE" => Some(String::new()),
+            "TAP_HEALTHCHECKS_API_KEY" => Some(KEY.into()),
+            "TAP_HEALTHCHECKS_MAX_RETRIES" => Some("2".into()),
+            "TAP_HEALTHCHECKS_BACKOFF_MAX" => Some("0.5".into()),
+            "TAP_HEALTHCHECKS_ACTIVATE_VERSION" => Some("true".into()),
+            "TAP_HEALTHCHECKS_START_DATE" => Some("".into()),
             _ => None,
         };
         let values = read_env(env).expect("valid");
@@ -735,7 +822,7 @@ mod tests {
 
     #[test]
     fn invalid_env_value_names_the_variable() {
-        let env = |name: &str| (name == "TAP_HEALTHCHECKS_MAX_RETRIES").then(|| "many".to_string());
+        let env = |name: &str| (name == "TAP_HEALTHCHECKS_MAX_RETRIES").then(|| "many".into());
         let message = format!("{:#}", read_env(env).expect_err("invalid"));
         assert_eq!(
             message,
@@ -770,7 +857,8 @@ mod tests {
     #[test]
     fn sample_config_shows_every_setting() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_config.json");
-        let sample = read_object(&path).expect("sample_config.json is a JSON object");
+        let sample =
+            read_object(&path, "config file").expect("sample_config.json is a JSON object");
         let names: Vec<&str> = sample.keys().map(String::as_str).collect();
         let expected: Vec<&str> = SETTINGS.iter().map(|setting| setting.name).collect();
         assert_eq!(names, expected);

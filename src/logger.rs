@@ -8,6 +8,8 @@ use std::io::Write;
 use chrono::{SecondsFormat, Utc};
 use log::{LevelFilter, Log, Metadata, Record};
 
+use crate::config::redact;
+
 struct StderrLogger;
 
 impl Log for StderrLogger {
@@ -25,7 +27,8 @@ impl Log for StderrLogger {
             return;
         }
         let time = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-        let line = format!("{time} {:<5} {}\n", record.level(), record.args());
+        let message = sanitize(&redact(&record.args().to_string()));
+        let line = format!("{time} {:<5} {message}\n", record.level());
         // A log line that cannot be written is dropped: there is nowhere
         // left to report it.
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
@@ -41,7 +44,39 @@ pub fn init(level: LevelFilter) {
     }
 }
 
+/// Keeps a message on one line and free of terminal escapes: runs of
+/// whitespace become one space and other control characters become `?`.
+/// Messages can contain text from the server.
+pub fn sanitize(message: &str) -> String {
+    let mut clean = String::with_capacity(message.len());
+    let mut in_space = false;
+    for c in message.trim().chars() {
+        if c.is_whitespace() {
+            if !in_space {
+                clean.push(' ');
+            }
+            in_space = true;
+            continue;
+        }
+        in_space = false;
+        clean.push(if c.is_control() { '?' } else { c });
+    }
+    clean
+}
+
 /// Parses a level name such as `info` or `DEBUG`.
 pub fn parse_level(name: &str) -> Option<LevelFilter> {
     name.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_keeps_one_line() {
+        assert_eq!(sanitize("a\nb\t c"), "a b c");
+        assert_eq!(sanitize("red \u{1b}[31mtext"), "red ?[31mtext");
+        assert_eq!(sanitize("  trimmed  "), "trimmed");
+    }
 }

@@ -43,7 +43,9 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { code, error }) => {
-            eprintln!("error: {}", describe(&error));
+            // A failed write to stderr leaves nowhere to report, so it is
+            // ignored rather than allowed to panic.
+            let _ = writeln!(io::stderr(), "error: {}", describe(&error));
             ExitCode::from(code)
         }
     }
@@ -71,10 +73,12 @@ fn failed(error: anyhow::Error) -> Failure {
 
 fn run(args: &Args) -> Result<(), Failure> {
     set_log_level(args, None).map_err(bad_input)?;
+    check_stdout_is_open().map_err(failed)?;
     if args.about {
         return print_about(args.format).map_err(failed);
     }
-    if args.discover && args.config.is_empty() {
+    if args.discover {
+        config::load_for_discovery(&args.config).map_err(bad_input)?;
         return print_json(&catalog::discover()).map_err(failed);
     }
     if args.config.is_empty() {
@@ -82,9 +86,6 @@ fn run(args: &Args) -> Result<(), Failure> {
     }
     let settings = config::load(&args.config).map_err(bad_input)?;
     set_log_level(args, settings.log_level).map_err(bad_input)?;
-    if args.discover {
-        return print_json(&catalog::discover()).map_err(failed);
-    }
     if args.test {
         return test_connection(&settings).map_err(failed);
     }
@@ -139,15 +140,41 @@ fn set_log_level(args: &Args, from_config: Option<LevelFilter>) -> Result<()> {
         logger::parse_level(name).with_context(|| {
             format!("--log-level {name:?} is invalid; use error, warn, info, debug or trace")
         })?
-    } else if let Ok(name) = std::env::var("TAP_HEALTHCHECKS_LOG_LEVEL") {
-        logger::parse_level(&name).with_context(|| {
-            format!("TAP_HEALTHCHECKS_LOG_LEVEL {name:?} is invalid; use error, warn, info, debug or trace")
-        })?
+    } else if let Some(level) = level_from_env() {
+        level
     } else {
         from_config.unwrap_or(LevelFilter::Info)
     };
     log::set_max_level(level);
     Ok(())
+}
+
+/// Reads `TAP_HEALTHCHECKS_LOG_LEVEL`; an empty value counts as unset, and
+/// an invalid one is reported and ignored, so that it cannot stop
+/// `--about` or discovery.
+fn level_from_env() -> Option<LevelFilter> {
+    let name = std::env::var("TAP_HEALTHCHECKS_LOG_LEVEL")
+        .ok()
+        .filter(|name| !name.trim().is_empty())?;
+    let level = logger::parse_level(&name);
+    if level.is_none() {
+        log::warn!(
+            "ignoring TAP_HEALTHCHECKS_LOG_LEVEL {name:?}; use error, warn, info, debug or trace"
+        );
+    }
+    level
+}
+
+/// Fails when file descriptor 1 is closed (`>&-`). Rust's standard output
+/// then discards every write without an error, so a sync would report
+/// success with every record lost.
+fn check_stdout_is_open() -> Result<()> {
+    use std::os::fd::AsFd;
+    io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(drop)
+        .context("stdout is closed; redirect it to a Singer target or a file")
 }
 
 /// Renders an error chain as one line, with a plain explanation for a
@@ -162,10 +189,5 @@ fn describe(error: &anyhow::Error) -> String {
                 it confirmed is where the next run resumes"
             .to_string();
     }
-    one_line(&format!("{error:#}"))
-}
-
-/// Keeps an error message on one line, whatever a lower layer put in it.
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
+    logger::sanitize(&config::redact(&format!("{error:#}")))
 }

@@ -32,6 +32,10 @@ use serde_json::{Map, Value};
 use crate::config::json_kind;
 use crate::streams::checks::Check;
 
+/// Largest pings bookmark accepted: ping numbers count requests, so a larger
+/// value is corrupt, and it keeps arithmetic on bookmarks far from overflow.
+const MAX_PING_NUMBER: i64 = 1 << 53;
+
 /// Bookmarks of the incremental streams, by check `unique_key`.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct State {
@@ -100,6 +104,18 @@ impl State {
                 return State::from_value(inner);
             }
         }
+        // `meltano state get` prints the state wrapped in "singer_state".
+        if let (Some(inner), 1) = (object.get("singer_state"), object.len()) {
+            return State::from_value(inner);
+        }
+        let unknown: Vec<&str> = object
+            .keys()
+            .map(String::as_str)
+            .filter(|key| !["bookmarks", "currently_syncing"].contains(key))
+            .collect();
+        if !unknown.is_empty() {
+            log::warn!("ignoring unknown keys in the state: {}", unknown.join(", "));
+        }
         let mut state = State::default();
         let Some(bookmarks) = object.get("bookmarks") else {
             return Ok(state);
@@ -114,10 +130,13 @@ impl State {
             match stream.as_str() {
                 "pings" => read_partitions(bookmark, "pings", "n", |key, partition| {
                     let value = partition.get("replication_key_value");
-                    let Some(n) = value.and_then(Value::as_i64) else {
+                    let Some(n) = value
+                        .and_then(Value::as_i64)
+                        .filter(|n| (0..=MAX_PING_NUMBER).contains(n))
+                    else {
                         bail!(
-                            "replication_key_value must be an integer ping number, not {}",
-                            describe(value)
+                            "replication_key_value must be a ping number from 0 to {MAX_PING_NUMBER}, not {}",
+                            value.map_or("missing".to_string(), Value::to_string)
                         );
                     };
                     state.pings.insert(key, n);
@@ -131,6 +150,11 @@ impl State {
             }
         }
         Ok(state)
+    }
+
+    /// Whether no check has a bookmark.
+    pub fn is_empty(&self) -> bool {
+        self.pings.is_empty() && self.flips.is_empty()
     }
 
     /// Returns the pings bookmark of a check.
@@ -292,13 +316,18 @@ fn read_partitions(
 fn read_flips_partition(partition: &Map<String, Value>) -> Result<FlipsBookmark> {
     let timestamp = match partition.get("replication_key_value") {
         None | Some(Value::Null) => None,
-        Some(Value::String(text)) => Some(
-            DateTime::parse_from_rfc3339(text)
+        Some(Value::String(text)) => {
+            let parsed = DateTime::parse_from_rfc3339(text)
                 .map(|t| t.with_timezone(&Utc))
-                .with_context(|| {
-                    format!("replication_key_value {text:?} is not an RFC 3339 timestamp")
-                })?,
-        ),
+                .ok()
+                .filter(|t| crate::streams::is_plausible_time(*t));
+            let Some(timestamp) = parsed else {
+                bail!(
+                    "replication_key_value {text:?} is not an RFC 3339 timestamp between the years 1 and 9999"
+                );
+            };
+            Some(timestamp)
+        }
         Some(other) => bail!(
             "replication_key_value must be a timestamp string, not {}",
             json_kind(other)
@@ -307,7 +336,12 @@ fn read_flips_partition(partition: &Map<String, Value>) -> Result<FlipsBookmark>
     let snapshot = match partition.get("check_snapshot") {
         None | Some(Value::Null) => None,
         Some(value) => {
-            Some(serde_json::from_value(value.clone()).context("check_snapshot is malformed")?)
+            let snapshot = serde_json::from_value(value.clone()).map_err(|error| {
+                anyhow::anyhow!(
+                    "check_snapshot is malformed ({error}); delete it to have the flips read again"
+                )
+            })?;
+            Some(snapshot)
         }
     };
     Ok(FlipsBookmark {
@@ -445,11 +479,11 @@ mod tests {
                 partition(
                     json!({"context": {"check_unique_key": "a"}, "replication_key": "n", "replication_key_value": "3"}),
                 ),
-                "replication_key_value must be an integer ping number, not a string",
+                "replication_key_value must be a ping number from 0 to 9007199254740992, not \"3\"",
             ),
             (
                 json!({"bookmarks": {"flips": {"partitions": [{"context": {"check_unique_key": "a"}, "replication_key": "timestamp", "replication_key_value": "yesterday"}]}}}),
-                "replication_key_value \"yesterday\" is not an RFC 3339 timestamp",
+                "replication_key_value \"yesterday\" is not an RFC 3339 timestamp between the years 1 and 9999",
             ),
         ];
         for (value, expected) in cases {

@@ -62,6 +62,9 @@ pub fn run<W: Write>(
         state,
         state_changed: false,
         version: Utc::now().timestamp_millis(),
+        started_at: Utc::now(),
+        consecutive_failures: 0,
+        last_failure_retriable: false,
         counts: BTreeMap::new(),
         skipped_requests: 0,
         failures: Vec::new(),
@@ -99,6 +102,12 @@ struct Sync<'a, W: Write> {
     state_changed: bool,
     /// The table version of full-table streams, for ACTIVATE_VERSION.
     version: i64,
+    /// When the sync started; flips bookmarks never pass it.
+    started_at: DateTime<Utc>,
+    /// Checks in a row whose requests failed as a server that is down fails.
+    consecutive_failures: usize,
+    /// Whether the latest failed request could have succeeded on a retry.
+    last_failure_retriable: bool,
     /// Records written per stream.
     counts: BTreeMap<&'static str, u64>,
     /// Pings and flips requests not made because they had nothing new.
@@ -137,6 +146,9 @@ struct PerCheck<'a> {
 /// The responses for one check.
 #[derive(Default)]
 struct Fetched {
+    /// Whether a 404 showed that the check was deleted after the checks
+    /// list was read.
+    deleted: bool,
     pings: Option<Response<NewPings>>,
     bodies: Option<Response<Vec<PingBody>>>,
     flips: Option<Response<Vec<Flip>>>,
@@ -148,13 +160,16 @@ type Response<T> = (Result<T, ApiError>, DateTime<Utc>);
 impl<W: Write> Sync<'_, W> {
     fn run(&mut self) -> Result<()> {
         let started = Instant::now();
+        if self.selection.is_empty() {
+            log::warn!("the catalog selects no stream, so nothing is synced");
+            return self.write_state();
+        }
+        if let Some(stream) = self.selection.get("checks") {
+            log::info!("stream {}: started (full table)", stream.spec.name);
+        }
         let fetched = checks::fetch(self.client)?;
         let checks_extracted = Utc::now();
-        let existing: HashSet<&str> = fetched
-            .iter()
-            .map(|check| check.unique_key.as_str())
-            .collect();
-        self.state_changed = self.state.retain_checks(&existing);
+        self.drop_deleted_checks(&fetched);
         let mut access = key_access(self.settings, &fetched);
 
         if let Some(stream) = self.selection.get("checks") {
@@ -184,14 +199,44 @@ impl<W: Write> Sync<'_, W> {
 
         self.write_state()?;
         self.log_summary(started);
-        if !self.failures.is_empty() {
-            bail!(
-                "{} requests failed, so the checks involved kept their bookmarks: {}",
-                self.failures.len(),
-                self.failures.join("; ")
-            );
+        self.summarize_failures()
+    }
+
+    /// Drops the bookmarks of checks missing from the checks list. An empty
+    /// list keeps them: it is more often a misconfigured proxy or key than a
+    /// project whose every check was deleted, and dropping them would make
+    /// the next run a full sync.
+    fn drop_deleted_checks(&mut self, fetched: &[Check]) {
+        if fetched.is_empty() && !self.state.is_empty() {
+            log::warn!("the checks list is empty, so the state's bookmarks are kept as they were");
+            return;
         }
-        Ok(())
+        let existing: HashSet<&str> = fetched
+            .iter()
+            .map(|check| check.unique_key.as_str())
+            .collect();
+        self.state_changed = self.state.retain_checks(&existing);
+    }
+
+    /// Fails the sync when requests failed, naming the first few.
+    fn summarize_failures(&self) -> Result<()> {
+        const SHOWN: usize = 5;
+        let count = self.failures.len();
+        if count == 0 {
+            return Ok(());
+        }
+        let mut shown = self.failures[..count.min(SHOWN)].join("; ");
+        if count > SHOWN {
+            shown.push_str(&format!("; and {} more, logged above", count - SHOWN));
+        }
+        let requests = if count == 1 {
+            "1 request"
+        } else {
+            &format!("{count} requests")
+        };
+        bail!(
+            "{requests} failed after retries, so the checks involved kept their bookmarks: {shown}"
+        )
     }
 
     /// Syncs integrations unless the key cannot read them, and returns what
@@ -233,7 +278,9 @@ impl<W: Write> Sync<'_, W> {
         extracted: DateTime<Utc>,
     ) -> Result<()> {
         let started = Instant::now();
-        log::info!("stream {}: started (full table)", stream.spec.name);
+        if stream.spec.name != "checks" {
+            log::info!("stream {}: started (full table)", stream.spec.name);
+        }
         self.write_schema(stream)?;
         let version = self.settings.activate_version.then_some(self.version);
         self.write_records(stream, records, extracted, version)?;
@@ -308,7 +355,17 @@ impl<W: Write> Sync<'_, W> {
             flips: None,
         };
         if let (Some(_), Some(uuid)) = (streams.pings, &check.uuid) {
-            let bookmark = self.state.pings(&check.unique_key);
+            let mut bookmark = self.state.pings(&check.unique_key);
+            if let (Some(saved), Some(n_pings)) = (bookmark, check.n_pings) {
+                if n_pings < saved {
+                    log::warn!(
+                        "check {}: the pings bookmark #{saved} is above the server's n_pings \
+                         {n_pings}, as after a database restore; reading its listed pings again",
+                        describe(check)
+                    );
+                    bookmark = None;
+                }
+            }
             if pings::nothing_new(check, bookmark) {
                 self.skipped_requests += 1;
             } else {
@@ -326,8 +383,11 @@ impl<W: Write> Sync<'_, W> {
             if self.settings.flips_skip_unchanged && unchanged {
                 self.skipped_requests += 1;
             } else {
+                // A bookmark in the future (a bad server clock or a bad
+                // state file) would hide every later flip.
+                let bookmark = previous.timestamp.map(|time| time.min(self.started_at));
                 let since = flips::since(
-                    previous.timestamp,
+                    bookmark,
                     self.settings.flips_lookback,
                     self.settings.start_date,
                 );
@@ -347,6 +407,14 @@ impl<W: Write> Sync<'_, W> {
         fetched: Fetched,
         streams: PerCheck<'_>,
     ) -> Result<()> {
+        if fetched.deleted {
+            log::warn!(
+                "check {} was deleted during the sync; skipping it",
+                describe(check)
+            );
+            return Ok(());
+        }
+        let failures_before = self.failures.len();
         if let (Some(stream), Some((_, bookmark)), Some((result, extracted))) =
             (streams.pings, &plan.pings, fetched.pings)
         {
@@ -373,7 +441,9 @@ impl<W: Write> Sync<'_, W> {
             match result {
                 Ok(records) => {
                     self.write_records(stream, &records, extracted, None)?;
-                    let newest = records.last().map(|flip| flip.timestamp);
+                    let newest = records
+                        .last()
+                        .map(|flip| flip.timestamp.min(self.started_at));
                     let snapshot = Some(CheckSnapshot::of(check));
                     let bookmark = FlipsBookmark {
                         timestamp: previous.timestamp.max(newest),
@@ -387,7 +457,29 @@ impl<W: Write> Sync<'_, W> {
         if self.state_changed {
             self.write_state()?;
         }
-        Ok(())
+        self.stop_if_server_is_down(failures_before)
+    }
+
+    /// Stops the sync when the last few checks all failed with errors that a
+    /// server that is down or unreachable produces, rather than spending the
+    /// retries of every remaining check. The STATE written so far stands.
+    fn stop_if_server_is_down(&mut self, failures_before: usize) -> Result<()> {
+        const LIMIT: usize = 3;
+        let failed = self.failures.len() > failures_before && self.last_failure_retriable;
+        self.consecutive_failures = if failed {
+            self.consecutive_failures + 1
+        } else {
+            0
+        };
+        if self.consecutive_failures < LIMIT {
+            return Ok(());
+        }
+        bail!(
+            "stopping the sync because {LIMIT} checks in a row failed after retries, the last with: \
+             {}; check that the server at {} is up, then run again from the last STATE",
+            self.failures.last().map_or("", String::as_str),
+            self.settings.base_url
+        )
     }
 
     fn write_pings(
@@ -410,17 +502,10 @@ impl<W: Write> Sync<'_, W> {
         self.write_records(stream, &new.records, extracted, None)
     }
 
-    /// Handles a failed per-check request. A 404 means the check was deleted
-    /// after the checks list was read, so it is skipped. Any other error is
-    /// logged and counted, and the check keeps its bookmark.
+    /// Records a failed per-check request: it is logged and counted, and
+    /// the check keeps its bookmark.
     fn request_failed(&mut self, stream: &str, check: &Check, error: ApiError) {
-        if error.status() == Some(404) {
-            log::warn!(
-                "check {} was deleted during the sync; skipping it",
-                describe(check)
-            );
-            return;
-        }
+        self.last_failure_retriable = error.is_retriable();
         log::error!(
             "{stream} of check {}: {error}; keeping its bookmark",
             describe(check)
@@ -533,16 +618,28 @@ fn fetch(
                 .collect();
             fetched.bodies = Some((ping_bodies::fetch(client, uuid, &with_body), Utc::now()));
         }
-        let deleted = matches!(&result, Err(error) if error.status() == Some(404));
+        fetched.deleted = matches!(&result, Err(error) if error.status() == Some(404))
+            && is_deleted(client, check);
         fetched.pings = Some((result, extracted));
-        if deleted {
+        if fetched.deleted {
             return fetched;
         }
     }
     if let Some((_, since)) = &plan.flips {
-        fetched.flips = Some((flips::fetch(client, check, *since), Utc::now()));
+        let result = flips::fetch(client, check, *since);
+        fetched.deleted = matches!(&result, Err(error) if error.status() == Some(404))
+            && is_deleted(client, check);
+        fetched.flips = Some((result, Utc::now()));
     }
     fetched
+}
+
+/// Confirms that a check whose pings or flips answered 404 was deleted, by
+/// requesting the check itself: a proxy or a wrong path prefix can answer
+/// 404 too, and must not pass for a deletion.
+fn is_deleted(client: &Client, check: &Check) -> bool {
+    let path = format!("checks/{}", check.flips_id());
+    matches!(client.get_json::<serde_json::Value>(&path, &[]), Err(error) if error.status() == Some(404))
 }
 
 /// Logs a progress line at most every [`PROGRESS_INTERVAL`].
@@ -586,11 +683,21 @@ impl Progress {
 }
 
 /// Decides what the key may read from its prefix and the checks response.
+///
+/// A key with the current format's prefix tells by itself. A legacy key is
+/// read-only when the listed checks carry no UUID, and unknown with an empty
+/// project. A read-write listing where some check lacks a UUID only loses
+/// that check's pings.
 fn key_access(settings: &Settings, checks: &[Check]) -> KeyAccess {
-    if settings.api_key.has_read_only_prefix() || checks.iter().any(|check| check.uuid.is_none()) {
+    let key = settings.api_key.expose();
+    if settings.api_key.has_read_only_prefix() {
         KeyAccess::ReadOnly
-    } else if checks.is_empty() && !settings.api_key.expose().starts_with("hcw_") {
+    } else if key.starts_with("hcw_") {
+        KeyAccess::ReadWrite
+    } else if checks.is_empty() {
         KeyAccess::Unknown
+    } else if checks.iter().all(|check| check.uuid.is_none()) {
+        KeyAccess::ReadOnly
     } else {
         KeyAccess::ReadWrite
     }

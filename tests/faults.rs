@@ -296,7 +296,7 @@ fn ping_without_n_fails_that_check_only() {
     let run = tap(&server.config(&server.rw_key(0)), &[]);
     assert_one_error(
         &run,
-        "1 requests failed, so the checks involved kept their bookmarks: pings of check \"ETL pipeline\"",
+        "1 request failed after retries, so the checks involved kept their bookmarks: pings of check \"ETL pipeline\"",
     );
     assert!(
         run.stderr
@@ -390,9 +390,14 @@ fn check_deleted_during_sync_is_skipped() {
     let server = Standin::start("lab.json");
     let etl = check_named(&server, "ETL pipeline");
     let uuid = etl["uuid"].as_str().expect("uuid");
+    // The pings request and then the check itself answer 404, as after a
+    // deletion between the checks list and the pings request.
     inject(
         &server,
-        json!([{"match": format!("{uuid}/pings/"), "action": {"status": 404, "body": "<html>Not Found</html>"}}]),
+        json!([
+            {"match": format!("{uuid}/pings/"), "action": {"status": 404, "body": "<html>Not Found</html>"}},
+            {"match": format!("/api/v3/checks/{uuid}"), "action": {"status": 404, "body": "<html>Not Found</html>"}},
+        ]),
     );
     let run = tap(&server.config(&server.rw_key(0)), &[]).success();
     let warnings = run.warnings();
@@ -415,6 +420,51 @@ fn check_deleted_during_sync_is_skipped() {
         .filter(|r| r["path"] == format!("/api/v3/checks/{uuid}/flips/"))
         .count();
     assert_eq!(flips_of_etl, 0);
+}
+
+#[test]
+fn not_found_for_an_existing_check_is_a_failure() {
+    // A proxy answering 404 for the pings path must not pass for a deletion:
+    // the check itself still answers.
+    let server = Standin::start("lab.json");
+    let etl = check_named(&server, "ETL pipeline");
+    let uuid = etl["uuid"].as_str().expect("uuid");
+    inject(
+        &server,
+        json!([{"match": format!("{uuid}/pings/"), "action": {"status": 404}}]),
+    );
+    let run = tap(&server.config(&server.rw_key(0)), &[]);
+    assert_one_error(&run, "pings of check \"ETL pipeline\"");
+    assert!(
+        run.errors()[0].contains("failed with HTTP 404"),
+        "{}",
+        run.errors()[0]
+    );
+}
+
+#[test]
+fn dead_server_stops_the_sync_early() {
+    let server = Standin::start("lab.json");
+    inject(
+        &server,
+        json!([{"match": "/pings/", "times": 1000, "action": {"status": 503}}]),
+    );
+    let mut config = server.config(&server.rw_key(0));
+    config["max_retries"] = json!(1);
+    config["max_concurrency"] = json!(1);
+    let run = tap(&config, &[]);
+    assert_one_error(
+        &run,
+        "stopping the sync because 3 checks in a row failed after retries",
+    );
+    assert!(run.errors()[0].contains(&format!("check that the server at {} is up", server.url)));
+    let pings_requests = server.admin("GET", "requests", None)["by_endpoint"]["pings"]
+        .as_u64()
+        .expect("count");
+    assert!(
+        pings_requests <= 2 * 5,
+        "the sync stopped early: {pings_requests} pings requests"
+    );
 }
 
 #[test]

@@ -286,9 +286,11 @@ fn start_date_applies_only_without_bookmark() {
         .iter()
         .find(|p| p["context"]["check_unique_key"] == pings[0]["check_unique_key"])
         .map(|p| p["replication_key_value"].clone());
+    // The passed-over ping stays outside the bookmark, so removing start_date
+    // later brings it in.
     assert_eq!(
         bookmark,
-        Some(json!(pinged["n_pings"].as_i64().expect("n") + 1))
+        Some(json!(pinged["n_pings"].as_i64().expect("n")))
     );
 }
 

@@ -102,10 +102,23 @@ pub fn fetch(client: &Client) -> Result<Vec<Check>, ApiError> {
         path: format!("/api/v3/{PATH}"),
         detail,
     };
-    page.checks
+    let checks: Vec<Check> = page
+        .checks
         .into_iter()
         .map(|check| check.complete().map_err(malformed))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    let mut keys: Vec<&str> = checks
+        .iter()
+        .map(|check| check.unique_key.as_str())
+        .collect();
+    keys.sort_unstable();
+    if let Some(pair) = keys.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(malformed(format!(
+            "two checks share the unique_key {}",
+            pair[0]
+        )));
+    }
+    Ok(checks)
 }
 
 impl Check {
@@ -130,6 +143,14 @@ impl Check {
                 "check unique_key {:?} is not 40 hex digits",
                 self.unique_key
             ));
+        }
+        for (field, time) in [("last_ping", self.last_ping), ("next_ping", self.next_ping)] {
+            if time.is_some_and(|time| !super::is_plausible_time(time)) {
+                return Err(format!(
+                    "check {:?} has a {field} outside the years 1 to 9999",
+                    self.unique_key
+                ));
+            }
         }
         self.kind = kind(self.schedule.as_deref(), self.timeout).map(str::to_string);
         Ok(self)

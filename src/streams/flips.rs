@@ -84,9 +84,22 @@ pub fn fetch(
         .map(|since| ("start", start_param(since)))
         .into_iter()
         .collect();
-    let page: FlipsPage =
-        client.get_json(&format!("checks/{}/flips/", check.flips_id()), &query)?;
+    let path = format!("checks/{}/flips/", check.flips_id());
+    let page: FlipsPage = client.get_json(&path, &query)?;
     let mut flips = page.flips;
+    if let Some(flip) = flips
+        .iter()
+        .find(|flip| !super::is_plausible_time(flip.timestamp))
+    {
+        let detail = format!(
+            "a flip's timestamp {} is outside the years 1 to 9999",
+            flip.timestamp
+        );
+        return Err(ApiError::Malformed {
+            path: format!("/api/v3/{path}"),
+            detail,
+        });
+    }
     for flip in &mut flips {
         flip.check_unique_key.clone_from(&check.unique_key);
         flip.check_uuid.clone_from(&check.uuid);

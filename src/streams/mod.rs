@@ -63,6 +63,13 @@ pub const ALL: [&StreamSpec; 5] = [
     &integrations::STREAM,
 ];
 
+/// Whether a time from the API or the state can be written as RFC 3339:
+/// years 1 to 9999. Anything else is a corrupt value.
+pub fn is_plausible_time(time: chrono::DateTime<chrono::Utc>) -> bool {
+    use chrono::Datelike;
+    (1..=9999).contains(&time.year())
+}
+
 /// Looks a stream up by name.
 pub fn find(name: &str) -> Option<&'static StreamSpec> {
     ALL.into_iter().find(|stream| stream.name == name)

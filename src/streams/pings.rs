@@ -68,8 +68,22 @@ struct PingsPage {
 
 /// Fetches every listed ping of a check, oldest first.
 pub fn fetch(client: &Client, check: &Check, uuid: &str) -> Result<Vec<Ping>, ApiError> {
-    let page: PingsPage = client.get_json(&format!("checks/{uuid}/pings/"), &[])?;
+    let path = format!("checks/{uuid}/pings/");
+    let page: PingsPage = client.get_json(&path, &[])?;
     let mut pings = page.pings;
+    if let Some(ping) = pings
+        .iter()
+        .find(|ping| ping.n < 0 || !super::is_plausible_time(ping.date))
+    {
+        let detail = format!(
+            "ping #{} has a negative number or a date outside the years 1 to 9999",
+            ping.n
+        );
+        return Err(ApiError::Malformed {
+            path: format!("/api/v3/{path}"),
+            detail,
+        });
+    }
     pings.sort_by_key(|ping| ping.n);
     for ping in &mut pings {
         ping.check_unique_key.clone_from(&check.unique_key);
@@ -96,25 +110,28 @@ pub struct NewPings {
 }
 
 /// Picks the pings above `bookmark` from a listing sorted oldest first.
-/// Without a bookmark, pings received before `start_date` are passed over,
-/// and the new bookmark moves past them too.
+/// Without a bookmark, pings received before `start_date` are passed over;
+/// the new bookmark covers only the pings picked, so that removing
+/// `start_date` later still brings them in.
 pub fn select_new(
     pings: Vec<Ping>,
     bookmark: Option<i64>,
     start_date: Option<DateTime<Utc>>,
 ) -> NewPings {
     let lost = match (bookmark, pings.first()) {
-        (Some(bookmark), Some(oldest)) if oldest.n > bookmark + 1 => oldest.n - bookmark - 1,
+        (Some(bookmark), Some(oldest)) => {
+            oldest.n.saturating_sub(bookmark.saturating_add(1)).max(0)
+        }
         _ => 0,
     };
-    let newest = pings.last().map(|ping| ping.n);
-    let records = pings
+    let records: Vec<Ping> = pings
         .into_iter()
         .filter(|ping| match bookmark {
             Some(bookmark) => ping.n > bookmark,
             None => start_date.is_none_or(|start| ping.date >= start),
         })
         .collect();
+    let newest = records.last().map(|ping| ping.n);
     NewPings {
         records,
         bookmark: bookmark.max(newest),
@@ -183,11 +200,25 @@ mod tests {
         let first = select_new(listing(&[2, 3, 4, 5]), None, start);
         assert_eq!(numbers(&first.records), [4, 5]);
         assert_eq!(first.bookmark, Some(5));
+        let newest_older = select_new(listing(&[4, 5, 1]), None, start);
+        assert_eq!(numbers(&newest_older.records), [4, 5]);
         let all_older = select_new(listing(&[1, 2]), None, start);
         assert!(all_older.records.is_empty());
-        assert_eq!(all_older.bookmark, Some(2));
+        assert_eq!(
+            all_older.bookmark, None,
+            "passed-over pings stay unbookmarked"
+        );
         let later = select_new(listing(&[1, 2, 3]), Some(1), start);
         assert_eq!(numbers(&later.records), [2, 3]);
+    }
+
+    #[test]
+    fn extreme_bookmarks_do_not_overflow() {
+        let selected = select_new(listing(&[3]), Some(i64::MAX), None);
+        assert!(selected.records.is_empty());
+        assert_eq!(selected.lost, 0);
+        let selected = select_new(listing(&[3]), Some(i64::MIN), None);
+        assert_eq!(selected.records.len(), 1);
     }
 
     #[test]
