@@ -267,6 +267,16 @@ fn dropped_fields(
 ) -> Result<Vec<String>> {
     let known = (spec.schema)();
     let properties = known["properties"].as_object().cloned().unwrap_or_default();
+    for (breadcrumb, _) in metadata {
+        if let ["properties", field] = breadcrumb.as_slice() {
+            if !properties.contains_key(*field) {
+                log::warn!(
+                    "stream {}: ignoring catalog metadata for unknown field {field:?}",
+                    spec.name
+                );
+            }
+        }
+    }
     let mut dropped = Vec::new();
     for field in properties.keys() {
         let from_metadata = metadata

@@ -29,6 +29,8 @@ pub struct Client {
     api_root: String,
     path_prefix: String,
     api_key: ApiKey,
+    /// Scheme, host and port of base_url, for error messages.
+    site: String,
     request_timeout: Duration,
     retry: RetryPolicy,
     pacer: Pacer,
@@ -51,7 +53,12 @@ pub enum ApiError {
     Timeout { path: String, after: Duration },
     /// The request did not complete: connection, DNS, TLS or a dropped
     /// connection.
-    Transport { path: String, source: ureq::Error },
+    Transport {
+        path: String,
+        source: ureq::Error,
+        /// Scheme, host and port of base_url.
+        site: String,
+    },
     /// The response arrived but its body is not what the API sends.
     Malformed { path: String, detail: String },
 }
@@ -119,14 +126,17 @@ impl fmt::Display for ApiError {
                 if let Some(detail) = detail {
                     write!(f, " ({detail})")?;
                 }
-                f.write_str(status_hint(*status))
+                f.write_str(status_hint(path, *status, detail.as_deref()))
             }
             ApiError::Timeout { path, after } => write!(
                 f,
                 "GET {path} timed out after {} s; raise request_timeout if the server is slow",
                 after.as_secs_f64()
             ),
-            ApiError::Transport { path, source } => write!(f, "GET {path} failed: {source}"),
+            ApiError::Transport { path, source, site } => write!(
+                f,
+                "GET {path} failed: {source}; check that base_url {site} is right and the server is reachable"
+            ),
             ApiError::Malformed { path, detail } => {
                 write!(f, "GET {path} returned an unexpected body: {detail}")
             }
@@ -136,23 +146,32 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// The advice that follows a status in an error message.
-fn status_hint(status: u16) -> &'static str {
+/// The advice that follows a status in an error message. `path` tells a
+/// list endpoint from a per-check one, and `detail` the server's reason.
+fn status_hint(path: &str, status: u16, detail: Option<&str>) -> &'static str {
+    let per_check = path.contains("/checks/") && !path.ends_with("/api/v3/checks/");
     match status {
-        401 => {
-            ": the API key was rejected; check api_key, and note that pings and \
-             integrations need the project's read-write key"
+        401 if detail == Some("missing api key") => {
+            ": the server did not accept the form of the key; api_key must be the \
+             project's 32-character API key"
         }
+        401 if per_check || path.ends_with("/channels/") => {
+            ": the API key was rejected; a read-only key cannot read this endpoint, so \
+             set api_key to the project's read-write key"
+        }
+        401 => ": the API key was rejected; check api_key",
         403 => ": the check belongs to a project other than the API key's",
+        404 if per_check => ": the check was not found",
         404 => {
             ": check that base_url is the site root of the Healthchecks instance \
-             (for example https://healthchecks.io), or the check was deleted"
+             (for example https://healthchecks.io)"
         }
-        300..=399 => {
+        301 | 302 | 303 | 307 | 308 => {
             ": the server redirected the request, which the tap does not follow; \
              set base_url to the address the server redirects to"
         }
         429 => ": the server is rate limiting requests",
+        200..=299 => ": the API answers 200, so a proxy may be changing the response",
         _ => "",
     }
 }
@@ -171,6 +190,7 @@ impl Client {
             api_root: format!("{}/api/v3/", settings.base_url),
             path_prefix: path_of(&settings.base_url),
             api_key: settings.api_key.clone(),
+            site: site_of(&settings.base_url),
             request_timeout: settings.request_timeout,
             retry: settings.retry,
             pacer: Pacer::new(settings.max_requests_per_minute),
@@ -254,6 +274,7 @@ impl Client {
             source => ApiError::Transport {
                 path: shown_path.to_string(),
                 source,
+                site: self.site.clone(),
             },
         };
         let mut request = self
@@ -287,7 +308,7 @@ impl Client {
             .map_err(transport);
         log_duration(path, started, Some(status).filter(|_| body.is_ok()));
         let body = body?;
-        if (200..300).contains(&status) {
+        if status == 200 {
             return Ok(body);
         }
         Err(ApiError::Status {
@@ -306,7 +327,8 @@ fn log_duration(path: &str, started: Instant, status: Option<u16>) {
     let metric = serde_json::json!({
         "type": "timer",
         "metric": "http_request_duration",
-        "value": started.elapsed().as_secs_f64(),
+        // Microseconds are plenty, and keep float noise out of the logs.
+        "value": (started.elapsed().as_secs_f64() * 1e6).round() / 1e6,
         "tags": {
             "endpoint": endpoint_template(path),
             "http_status_code": status,
@@ -360,6 +382,11 @@ fn describe_json_error(
         return format!("invalid JSON: {}", error.inner());
     }
     format!("invalid JSON at {path}: {}", error.inner())
+}
+
+/// The scheme, host and port of a base URL, without its path.
+fn site_of(base_url: &str) -> String {
+    base_url[..base_url.len() - path_of(base_url).len()].to_string()
 }
 
 /// The path part of a base URL, such as `/hc` for `https://example.org/hc`.

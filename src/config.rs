@@ -493,8 +493,20 @@ fn parse_base_url(raw: &str) -> Result<String> {
 }
 
 fn parse_start_date(raw: &str) -> Result<DateTime<Utc>> {
+    let date = parse_date(raw)?;
+    if date > Utc::now() {
+        log::warn!("start_date {raw:?} is in the future, so no pings or flips will be synced yet");
+    }
+    Ok(date)
+}
+
+fn parse_date(raw: &str) -> Result<DateTime<Utc>> {
     if let Ok(date) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(date.with_timezone(&Utc));
+        let date = date.with_timezone(&Utc);
+        if !crate::streams::is_plausible_time(date) {
+            bail!("start_date {raw:?} is outside the years 1 to 9999");
+        }
+        return Ok(date);
     }
     if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
         return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());

@@ -113,8 +113,14 @@ impl Pacer {
                 let ready = oldest + self.window;
                 let now = Instant::now();
                 if ready > now {
-                    log::debug!(
-                        "pacing: waiting {:.1} s to stay under {} requests a minute",
+                    let level = if ready - now >= Duration::from_secs(1) {
+                        log::Level::Info
+                    } else {
+                        log::Level::Debug
+                    };
+                    log::log!(
+                        level,
+                        "pacing: waiting {:.1} s to stay under {} requests a minute (max_requests_per_minute)",
                         (ready - now).as_secs_f64(),
                         self.per_minute
                     );

@@ -587,8 +587,13 @@ impl<W: Write> Sync<'_, W> {
         if skipped.is_empty() {
             return;
         }
+        let (noun, verb) = if skipped.len() == 1 {
+            ("stream", "was")
+        } else {
+            ("streams", "were")
+        };
         log::warn!(
-            "the API key is read-only, so streams {} were skipped; set api_key to the \
+            "the API key is read-only, so {noun} {} {verb} skipped; set api_key to the \
              project's read-write key to sync them",
             join_names(&skipped)
         );

@@ -126,11 +126,19 @@ fn missing_and_invalid_files_exit_2() {
     let dir = temp_dir("files");
     let missing = dir.join("missing.json");
     let run = tap_raw(&["--config".into(), missing.display().to_string()]);
-    assert_fails(&run, 2, &format!("cannot read config file {}", missing.display()));
+    assert_fails(
+        &run,
+        2,
+        &format!("cannot read config file {}", missing.display()),
+    );
     let broken = dir.join("broken.json");
     std::fs::write(&broken, "{\"api_key\": ").expect("write");
     let run = tap_raw(&["--config".into(), broken.display().to_string()]);
-    assert_fails(&run, 2, &format!("config file {} is not valid JSON", broken.display()));
+    assert_fails(
+        &run,
+        2,
+        &format!("config file {} is not valid JSON", broken.display()),
+    );
 }
 
 #[test]
