@@ -8,7 +8,8 @@
 # wall time, CPU time, peak resident memory, records per second and requests
 # made, and the floor: one `curl --parallel` process fetching the same URLs
 # with the same concurrency and writing nothing. With --latency-ms it also
-# runs the full sync with max_concurrency 1, for the speed-up.
+# runs the full sync with max_concurrency 1, for the speed-up. A second full
+# sync with stdout sent to /dev/null shows what writing the output costs.
 set -euo pipefail
 
 checks=1000 pings=1000 latency=0 concurrency=4
@@ -47,13 +48,17 @@ config() {
     echo "$work/config-$1.json"
 }
 
-# measure NAME COMMAND...: runs COMMAND with stdout to $work/NAME.out and
+# measure NAME COMMAND...: runs COMMAND with stdout to $work/NAME.out (or
+# to /dev/null when DISCARD is set, leaving NAME.out empty) and
 # records "wall user system max_rss_kb" in $work/NAME.time and the API
 # requests the server counted in $work/NAME.requests.
 measure() {
     local name=$1; shift
     curl -s -X POST "$url/__standin/reset" >/dev/null
-    /usr/bin/time -f "%e %U %S %M" -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err"
+    local out=$work/$name.out
+    : >"$out"
+    [ -n "${DISCARD:-}" ] && out=/dev/null
+    /usr/bin/time -f "%e %U %S %M" -o "$work/$name.time" "$@" >"$out" 2>"$work/$name.err"
     curl -s "$url/__standin/requests" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])' \
         >"$work/$name.requests"
 }
@@ -62,6 +67,7 @@ measure full "$tap" --config "$(config "$concurrency")"
 tail -n 1 "$work/full.out" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["value"]))' \
     >"$work/state.json"
 measure incremental "$tap" --config "$(config "$concurrency")" --state "$work/state.json"
+DISCARD=1 measure discarded "$tap" --config "$(config "$concurrency")"
 if [ "$latency" != 0 ]; then
     measure sequential "$tap" --config "$(config 1)"
 fi
@@ -94,20 +100,25 @@ def row(name, label):
     wall, user, system, rss = open(path).read().split()
     requests = open(os.path.join(work, name + ".requests")).read().strip()
     records = sum(1 for line in open(os.path.join(work, name + ".out")) if '"type":"RECORD"' in line)
-    rate = records / float(wall) if float(wall) > 0 else 0
+    rate = f"{records / float(wall):,.0f}" if records and float(wall) > 0 else "-"
     cpu = float(user) + float(system)
-    print(f"| {label} | {float(wall):.2f} | {cpu:.2f} | {int(rss) / 1024:.1f} | {records} | {rate:,.0f} | {requests} |")
+    print(f"| {label} | {float(wall):.2f} | {cpu:.2f} | {int(rss) / 1024:.1f} | {records or '-'} | {rate} | {requests} |")
     return float(wall)
 print(f"{checks} checks x {pings} pings, latency {latency} ms, max_concurrency {concurrency}\n")
 print("| run | wall s | CPU s | peak RSS MB | records | records/s | requests |")
 print("|---|---|---|---|---|---|---|")
 full = row("full", "full sync")
+row("discarded", "full sync, stdout to /dev/null")
 row("incremental", "incremental sync, no changes")
 sequential = row("sequential", "full sync, max_concurrency 1")
 floor = row("curl", f"floor: curl --parallel-max {concurrency}")
 print()
 if full and floor:
     print(f"full sync / curl floor: {full / floor:.2f}x")
+out = os.path.join(work, "full.out")
+total = os.path.getsize(out)
+state = sum(len(line) for line in open(out, "rb") if line.startswith(b'{"type":"STATE"'))
+print(f"full sync output: {total / 1e6:.0f} MB, of which STATE messages {state / 1e6:.0f} MB")
 if full and sequential:
     print(f"max_concurrency {concurrency} speed-up over 1: {sequential / full:.2f}x")
 PY
