@@ -2,7 +2,7 @@
 //!
 //! Discovery needs no network: the schemas come from the record structs.
 //! Selection follows the Singer metadata rules: a stream runs when its
-//! stream-level metadata says `selected: true`, or, with no `selected`, when
+//! stream-level metadata has `selected: true`, or, with no `selected`, when
 //! `selected-by-default` is true; legacy catalogs that mark `selected` inside
 //! the schema are read too. A field marked `selected: false` is dropped from
 //! SCHEMA and RECORD unless it is a key or replication key.
@@ -92,7 +92,7 @@ impl SelectedStream {
         }
     }
 
-    /// Whether the catalog deselected any field of this stream.
+    /// Returns whether the catalog deselected any field of this stream.
     pub fn drops_fields(&self) -> bool {
         !self.dropped_fields.is_empty()
     }
@@ -158,17 +158,17 @@ impl Selection {
         Ok(Selection { streams: selected })
     }
 
-    /// The selected stream called `name`, if it is selected.
+    /// Returns the stream called `name`, if it is selected.
     pub fn get(&self, name: &str) -> Option<&SelectedStream> {
         self.streams.iter().find(|stream| stream.spec.name == name)
     }
 
-    /// Whether no stream is selected.
+    /// Returns whether no stream is selected.
     pub fn is_empty(&self) -> bool {
         self.streams.is_empty()
     }
 
-    /// Whether the stream called `name` is selected.
+    /// Returns whether the stream called `name` is selected.
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }

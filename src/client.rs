@@ -40,7 +40,7 @@ pub struct Client {
 /// A failed API request.
 #[derive(Debug)]
 pub enum ApiError {
-    /// The server answered with a status other than 2xx.
+    /// The server returned a status other than 200.
     Status {
         path: String,
         status: u16,
@@ -64,7 +64,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// The wait requested by a `Retry-After` header.
+    /// Returns the wait requested by a `Retry-After` header.
     fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::Status { retry_after, .. } => *retry_after,
@@ -86,7 +86,7 @@ impl ApiError {
         }
     }
 
-    /// The HTTP status, for errors that carry one.
+    /// Returns the HTTP status, for errors that carry one.
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Status { status, .. } => Some(*status),
@@ -94,7 +94,7 @@ impl ApiError {
         }
     }
 
-    /// Whether repeating the same request may succeed: rate limiting, server
+    /// Returns whether repeating the same request may succeed: rate limiting, server
     /// errors, timeouts and connection failures are; other statuses and
     /// malformed bodies are not.
     pub fn is_retriable(&self) -> bool {
@@ -146,8 +146,8 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// The advice that follows a status in an error message. `path` tells a
-/// list endpoint from a per-check one, and `detail` the server's reason.
+/// The advice that follows a status in an error message. `path`
+/// distinguishes a list endpoint from a per-check one, and `detail` the server's reason.
 fn status_hint(path: &str, status: u16, detail: Option<&str>) -> &'static str {
     let per_check = path.contains("/checks/") && !path.ends_with("/api/v3/checks/");
     match status {

@@ -175,7 +175,7 @@ impl ApiKey {
         &self.0
     }
 
-    /// Whether the key is a read-only key of the current format. Legacy
+    /// Returns whether the key is a read-only key of the current format. Legacy
     /// 32-character keys carry no prefix, so for them the checks response
     /// decides.
     pub fn has_read_only_prefix(&self) -> bool {
@@ -279,7 +279,8 @@ pub const ENV_SOURCE: &str = "ENV";
 /// Prefix of the environment variables that hold settings.
 pub const ENV_PREFIX: &str = "TAP_HEALTHCHECKS_";
 
-/// The environment variable of a setting, such as `TAP_HEALTHCHECKS_API_KEY`.
+/// Returns the environment variable of a setting, such as
+/// `TAP_HEALTHCHECKS_API_KEY`.
 pub fn env_var(setting: &Setting) -> String {
     format!("{ENV_PREFIX}{}", setting.name.to_uppercase())
 }
@@ -599,12 +600,12 @@ pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Whether `base_url` is the hosted service, healthchecks.io.
+/// Returns whether `base_url` is the hosted service, healthchecks.io.
 fn is_hosted(base_url: &str) -> bool {
     host_of(base_url).eq_ignore_ascii_case("healthchecks.io")
 }
 
-/// The host of a validated base URL, without port or user info.
+/// Returns the host of a validated base URL, without port or user info.
 fn host_of(base_url: &str) -> &str {
     let rest = base_url
         .split_once("://")

@@ -152,7 +152,7 @@ impl State {
         Ok(state)
     }
 
-    /// Whether no check has a bookmark.
+    /// Returns whether no check has a bookmark.
     pub fn is_empty(&self) -> bool {
         self.pings.is_empty() && self.flips.is_empty()
     }

@@ -462,7 +462,7 @@ impl<W: Write> Sync<'_, W> {
 
     /// Stops the sync when the last few checks all failed with errors that a
     /// server that is down or unreachable produces, rather than spending the
-    /// retries of every remaining check. The STATE written so far stands.
+    /// retries of every remaining check. The STATE written so far remains valid.
     fn stop_if_server_is_down(&mut self, failures_before: usize) -> Result<()> {
         const LIMIT: usize = 3;
         let failed = self.failures.len() > failures_before && self.last_failure_retriable;
@@ -639,7 +639,7 @@ fn fetch(
     fetched
 }
 
-/// Confirms that a check whose pings or flips answered 404 was deleted, by
+/// Confirms that a check whose pings or flips returned 404 was deleted, by
 /// requesting the check itself: a proxy or a wrong path prefix can answer
 /// 404 too, and must not pass for a deletion.
 fn is_deleted(client: &Client, check: &Check) -> bool {
@@ -689,7 +689,7 @@ impl Progress {
 
 /// Decides what the key may read from its prefix and the checks response.
 ///
-/// A key with the current format's prefix tells by itself. A legacy key is
+/// A key with the current format's prefix shows its type. A legacy key is
 /// read-only when the listed checks carry no UUID, and unknown with an empty
 /// project. A read-write listing where some check lacks a UUID only loses
 /// that check's pings.

@@ -156,7 +156,7 @@ impl Check {
         Ok(self)
     }
 
-    /// The identifier that the flips endpoint accepts: the UUID when the key
+    /// Returns the identifier that the flips endpoint accepts: the UUID when the key
     /// can see it, else the unique key.
     pub fn flips_id(&self) -> &str {
         self.uuid.as_deref().unwrap_or(&self.unique_key)
