@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 
 /// Singer tap for the Healthchecks.io Management API v3: copies checks,
-/// pings, flips and integrations into any Singer target.
+/// pings, ping bodies, flips and integrations into any Singer target.
 #[derive(Debug, Parser)]
 #[command(name = "tap-healthchecks", version, about, max_term_width = 100)]
 pub struct Args {

@@ -212,12 +212,17 @@ impl Client {
         // Decoding again while tracking the path costs time, so it is done
         // only to describe an error.
         let mut deserializer = serde_json::Deserializer::from_slice(&body);
-        let error = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-            Ok(value) => return Ok(value),
-            Err(error) => error,
+        let detail = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            // The first decoding failed, so the value is followed by
+            // something other than whitespace.
+            Ok(_) => match deserializer.end() {
+                Err(error) => format!("invalid JSON: {error}"),
+                Ok(()) => "invalid JSON".to_string(),
+            },
+            Err(error) => describe_json_error(&body, &error),
         };
         Err(ApiError::Malformed {
-            detail: describe_json_error(&body, &error),
+            detail,
             path: shown_path,
         })
     }

@@ -38,7 +38,10 @@ const EXIT_BAD_INPUT: u8 = 2;
 const EXIT_SYNC_FAILED: u8 = 1;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(error) => return usage_error(&error),
+    };
     logger::init(LevelFilter::Info);
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,6 +52,26 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// Prints help and version as clap does, and a usage error as one line.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = error.to_string();
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    let _ = writeln!(io::stderr(), "error: {first}; see --help");
+    ExitCode::from(EXIT_BAD_INPUT)
 }
 
 /// An error with the exit code it ends the process with.
@@ -185,8 +208,9 @@ fn describe(error: &anyhow::Error) -> String {
         .downcast_ref::<io::Error>()
         .is_some_and(|io_error| io_error.kind() == io::ErrorKind::BrokenPipe);
     if closed {
-        return "stdout was closed, so the Singer target probably exited; the last STATE \
-                it confirmed is where the next run resumes"
+        return "stdout was closed before the output was complete, so the program reading \
+                it (the Singer target) probably exited; a sync resumes from the last STATE \
+                the target confirmed"
             .to_string();
     }
     logger::sanitize(&config::redact(&format!("{error:#}")))

@@ -111,6 +111,17 @@ fn discover_ignores_state() {
 }
 
 #[test]
+fn usage_error_is_one_line() {
+    let run = tap_raw(&["--bogus".into()]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: unexpected argument '--bogus' found; see --help\n"
+    );
+}
+
+#[test]
 fn version_flag() {
     let run = tap_raw(&["--version".into()]).success();
     assert_eq!(

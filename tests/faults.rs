@@ -249,6 +249,10 @@ fn malformed_checks_list_is_an_error() {
             "EOF while parsing an object",
         ),
         (
+            "{\"checks\": []} garbage",
+            "invalid JSON: trailing characters at line 1 column 16",
+        ),
+        (
             "<!DOCTYPE html><html><body>Bad gateway</body></html>",
             "expected JSON but got an HTML page; check base_url",
         ),
@@ -549,7 +553,7 @@ fn closed_stdout_stops_the_tap() {
     assert_eq!(
         errors,
         [
-            "error: stdout was closed, so the Singer target probably exited; the last STATE it confirmed is where the next run resumes"
+            "error: stdout was closed before the output was complete, so the program reading it (the Singer target) probably exited; a sync resumes from the last STATE the target confirmed"
         ]
     );
     assert!(!stderr.contains("panicked"));
