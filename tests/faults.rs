@@ -20,22 +20,6 @@ fn inject(server: &Standin, faults: Value) {
     );
 }
 
-fn requests(server: &Standin) -> Value {
-    server.admin("GET", "requests", None)["by_endpoint"].clone()
-}
-
-/// The lab dataset's check called `name`.
-fn check_named(server: &Standin, name: &str) -> Value {
-    let checks = server.dataset["projects"][0]["checks"]
-        .as_array()
-        .expect("checks");
-    checks
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name:?}"))
-        .clone()
-}
-
 fn assert_one_error(run: &Run, expected: &str) {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let errors = run.errors();
@@ -67,7 +51,7 @@ fn server_errors_are_retried_then_succeed() {
         retries[0]
     );
     assert!(retries[1].contains("retry 2 of 5"), "{}", retries[1]);
-    assert_eq!(requests(&server)["checks"], 3);
+    assert_eq!(server.requests()["checks"], 3);
     assert_eq!(run.records("checks").len(), 16);
 }
 
@@ -164,7 +148,7 @@ fn retries_give_up_with_exit_1() {
     let run = tap(&config, &[]);
     assert_one_error(&run, "GET /api/v3/checks/ failed with HTTP 500");
     assert_eq!(run.stdout, "");
-    assert_eq!(requests(&server)["checks"], 3);
+    assert_eq!(server.requests()["checks"], 3);
 }
 
 #[test]
@@ -176,7 +160,7 @@ fn client_errors_are_not_retried() {
     );
     let run = tap(&server.config(&server.rw_key(0)), &[]);
     assert_one_error(&run, "GET /api/v3/checks/ failed with HTTP 400");
-    assert_eq!(requests(&server)["checks"], 1);
+    assert_eq!(server.requests()["checks"], 1);
 }
 
 #[test]
@@ -280,7 +264,7 @@ fn malformed_checks_list_is_an_error() {
         assert_one_error(&run, expected);
         assert_eq!(run.stdout, "", "{body}");
         assert_eq!(
-            requests(&server)["checks"],
+            server.requests()["checks"],
             1,
             "malformed bodies are not retried"
         );
@@ -290,7 +274,7 @@ fn malformed_checks_list_is_an_error() {
 #[test]
 fn ping_without_n_fails_that_check_only() {
     let server = Standin::start("lab.json");
-    let etl = check_named(&server, "ETL pipeline");
+    let etl = server.check_named("ETL pipeline");
     let uuid = etl["uuid"].as_str().expect("uuid");
     let body = r#"{"pings": [{"type": "success", "date": "2026-12-04T06:10:41+00:00", "n": 2}, {"type": "success", "date": "2026-12-04T06:10:42+00:00"}]}"#;
     inject(
@@ -336,8 +320,8 @@ fn failing_check_keeps_its_bookmark_and_others_go_on() {
     let server = Standin::start("lab.json");
     let config = server.config(&server.rw_key(0));
     let first = tap(&config, &[]).success();
-    let etl = check_named(&server, "ETL pipeline");
-    let backup = check_named(&server, "Nightly DB backup");
+    let etl = server.check_named("ETL pipeline");
+    let backup = server.check_named("Nightly DB backup");
     for check in [&etl, &backup] {
         let pings = json!([{"type": "success", "date": "2026-12-04T19:00:00+00:00"}]);
         server.admin(
@@ -392,7 +376,7 @@ fn failing_check_keeps_its_bookmark_and_others_go_on() {
 #[test]
 fn check_deleted_during_sync_is_skipped() {
     let server = Standin::start("lab.json");
-    let etl = check_named(&server, "ETL pipeline");
+    let etl = server.check_named("ETL pipeline");
     let uuid = etl["uuid"].as_str().expect("uuid");
     // The pings request and then the check itself answer 404, as after a
     // deletion between the checks list and the pings request.
@@ -431,7 +415,7 @@ fn not_found_for_an_existing_check_is_a_failure() {
     // A proxy answering 404 for the pings path must not pass for a deletion:
     // the check itself still answers.
     let server = Standin::start("lab.json");
-    let etl = check_named(&server, "ETL pipeline");
+    let etl = server.check_named("ETL pipeline");
     let uuid = etl["uuid"].as_str().expect("uuid");
     inject(
         &server,
@@ -474,7 +458,7 @@ fn dead_server_stops_the_sync_early() {
 #[test]
 fn forbidden_names_check_and_cause() {
     let server = Standin::start("lab.json");
-    let etl = check_named(&server, "ETL pipeline");
+    let etl = server.check_named("ETL pipeline");
     let uuid = etl["uuid"].as_str().expect("uuid");
     inject(
         &server,
@@ -689,7 +673,7 @@ fn random_faults_never_move_state_past_written_records() {
             json!({})
         } else {
             let clean = tap(&config, &[]).success();
-            let etl = check_named(&server, "ETL pipeline");
+            let etl = server.check_named("ETL pipeline");
             let pings = json!([{"type": "fail", "date": "2026-12-04T20:00:00+00:00"}]);
             server.admin(
                 "POST",

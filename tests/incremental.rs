@@ -21,22 +21,6 @@ fn sync(config: &Value, state: Option<&Value>) -> Run {
     .success()
 }
 
-/// The dataset's check called `name` in project 0.
-fn check_named(server: &Standin, name: &str) -> Value {
-    let checks = server.dataset["projects"][0]["checks"]
-        .as_array()
-        .expect("checks");
-    checks
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name:?}"))
-        .clone()
-}
-
-fn requests(server: &Standin) -> Value {
-    server.admin("GET", "requests", None)["by_endpoint"].clone()
-}
-
 fn reset_requests(server: &Standin) {
     server.admin("POST", "reset", None);
 }
@@ -69,7 +53,7 @@ fn unchanged_project_costs_two_requests_plus_never_pinged() {
     let second = sync(&config, Some(&first.last_state()));
     assert!(second.records("pings").is_empty());
     assert!(second.records("flips").is_empty());
-    let counts = requests(&server);
+    let counts = server.requests();
     assert_eq!(counts["checks"], 1);
     assert_eq!(counts["channels"], 1);
     assert_eq!(counts["pings"], 0);
@@ -90,7 +74,7 @@ fn unchanged_third_run_stays_quiet() {
     reset_requests(&server);
     let third = sync(&config, Some(&second.last_state()));
     assert!(third.records("pings").is_empty());
-    assert_eq!(requests(&server)["pings"], 0);
+    assert_eq!(server.requests()["pings"], 0);
     let states = third
         .messages()
         .iter()
@@ -104,7 +88,7 @@ fn new_pings_and_flips_appear_exactly_once() {
     let server = Standin::start("lab.json");
     let config = server.config(&server.rw_key(0));
     let first = sync(&config, None);
-    let etl = check_named(&server, "ETL pipeline");
+    let etl = server.check_named("ETL pipeline");
     let uuid = etl["uuid"].as_str().expect("uuid");
     add_pings(&server, uuid, 2, "2026-12-04T18:00:00+00:00");
     server.admin(
@@ -148,7 +132,7 @@ fn new_pings_and_flips_appear_exactly_once() {
             "{flip} is older than the look-back window"
         );
     }
-    let counts = requests(&server);
+    let counts = server.requests();
     assert_eq!(counts["pings"], 1);
     assert_eq!(counts["flips"], never_pinged_checks(&server) + 1);
 
@@ -340,7 +324,7 @@ fn skipping_unchanged_flips_can_be_turned_off() {
         .as_array()
         .expect("checks")
         .len();
-    assert_eq!(requests(&server)["flips"], checks);
+    assert_eq!(server.requests()["flips"], checks);
 }
 
 #[test]

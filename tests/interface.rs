@@ -4,24 +4,13 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{Run, Standin, tap, tap_raw, tap_with_env, temp_dir, write_json};
+use common::{Run, Standin, run_tap, tap, tap_raw, tap_with_env, temp_dir, write_json};
 use serde_json::{Value, json};
 
 /// Runs the tap with `args` and environment variables, without a config file.
 fn tap_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_tap-healthchecks"))
-        .args(args)
-        .env_remove("TAP_HEALTHCHECKS_LOG_LEVEL")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run tap-healthchecks");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
+    let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    run_tap(&args, env)
 }
 
 fn setting_names() -> Vec<String> {

@@ -8,12 +8,7 @@ use serde_json::{Value, json};
 
 /// The discovered catalog with `selected` set on the named streams only.
 fn catalog_selecting(server: &Standin, streams: &[&str]) -> String {
-    let discovered = tap(&server.config(&server.rw_key(0)), &["--discover"]).success();
-    let mut catalog: Value = serde_json::from_str(&discovered.stdout).expect("catalog JSON");
-    for entry in catalog["streams"].as_array_mut().expect("streams") {
-        let selected = streams.contains(&entry["stream"].as_str().expect("name"));
-        entry["metadata"][0]["metadata"]["selected"] = json!(selected);
-    }
+    let catalog = server.catalog_selecting(streams);
     let path = write_json(&temp_dir("bodies"), "catalog.json", &catalog);
     path.display().to_string()
 }

@@ -333,24 +333,13 @@ fn discovered_catalog_fed_back_syncs_everything() {
     );
 }
 
-/// The discovered catalog with `selected` set on the named streams only.
-fn catalog_selecting(server: &Standin, streams: &[&str]) -> Value {
-    let discovered = tap(&server.config(&server.rw_key(0)), &["--discover"]).success();
-    let mut catalog: Value = serde_json::from_str(&discovered.stdout).expect("catalog JSON");
-    for entry in catalog["streams"].as_array_mut().expect("streams") {
-        let selected = streams.contains(&entry["stream"].as_str().expect("name"));
-        entry["metadata"][0]["metadata"]["selected"] = json!(selected);
-    }
-    catalog
-}
-
 #[test]
 fn catalog_selects_streams() {
     let server = Standin::start("small.json");
     let catalog = write_json(
         &temp_dir("select"),
         "catalog.json",
-        &catalog_selecting(&server, &["flips"]),
+        &server.catalog_selecting(&["flips"]),
     );
     let run = tap(
         &server.config(&server.rw_key(0)),
@@ -374,7 +363,7 @@ fn catalog_selects_streams() {
 #[test]
 fn catalog_drops_deselected_fields_but_keeps_keys() {
     let server = Standin::start("small.json");
-    let mut catalog = catalog_selecting(&server, &["pings"]);
+    let mut catalog = server.catalog_selecting(&["pings"]);
     let pings = catalog["streams"]
         .as_array_mut()
         .expect("streams")

@@ -74,6 +74,34 @@ impl Standin {
             .to_string()
     }
 
+    /// The dataset's check called `name` in project 0.
+    pub fn check_named(&self, name: &str) -> Value {
+        let checks = self.dataset["projects"][0]["checks"]
+            .as_array()
+            .expect("checks");
+        checks
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no check {name:?}"))
+            .clone()
+    }
+
+    /// The API requests counted by endpoint since the last reset.
+    pub fn requests(&self) -> Value {
+        self.admin("GET", "requests", None)["by_endpoint"].clone()
+    }
+
+    /// The discovered catalog with `selected` set on the named streams only.
+    pub fn catalog_selecting(&self, streams: &[&str]) -> Value {
+        let discovered = tap(&self.config(&self.rw_key(0)), &["--discover"]).success();
+        let mut catalog: Value = serde_json::from_str(&discovered.stdout).expect("catalog JSON");
+        for entry in catalog["streams"].as_array_mut().expect("streams") {
+            let selected = streams.contains(&entry["stream"].as_str().expect("name"));
+            entry["metadata"][0]["metadata"]["selected"] = json!(selected);
+        }
+        catalog
+    }
+
     /// A config for `key` pointing at this server.
     pub fn config(&self, key: &str) -> Value {
         json!({"api_key": key, "base_url": self.url, "backoff_max": 0.01})
@@ -185,7 +213,8 @@ pub fn tap_raw(args: &[String]) -> Run {
     run_tap(args, &[])
 }
 
-fn run_tap(args: &[String], env: &[(&str, &str)]) -> Run {
+/// Runs the tap with exactly `args` and extra environment variables.
+pub fn run_tap(args: &[String], env: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_tap-healthchecks"))
         .args(args)
         .env_remove("TAP_HEALTHCHECKS_LOG_LEVEL")
