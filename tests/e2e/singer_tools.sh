@@ -58,7 +58,9 @@ check() {
     echo "== singer-check-tap, $label"
     "$tap" "$@" >"$work/$label.jsonl" 2>"$work/$label.err" \
         || { echo "FAIL: the tap exited non-zero:" >&2; cat "$work/$label.err" >&2; exit 1; }
-    "$venvs/singer-check-tap/bin/singer-check-tap" <"$work/$label.jsonl" | tee "$work/$label.check"
+    # It creates a working folder in the current directory.
+    (cd "$work" && "$venvs/singer-check-tap/bin/singer-check-tap" <"$work/$label.jsonl") \
+        | tee "$work/$label.check"
     grep -q "The output is valid." "$work/$label.check"
     tail -n 1 "$work/$label.jsonl" \
         | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["value"]))' >"$work/$label.state"
