@@ -96,7 +96,6 @@ fn failed(error: anyhow::Error) -> Failure {
 
 fn run(args: &Args) -> Result<(), Failure> {
     set_log_level(args, None).map_err(bad_input)?;
-    check_stdout_is_open().map_err(failed)?;
     if args.about {
         return print_about(args.format).map_err(failed);
     }
@@ -186,18 +185,6 @@ fn level_from_env() -> Option<LevelFilter> {
         );
     }
     level
-}
-
-/// Fails when file descriptor 1 is closed (`>&-`). Rust's standard output
-/// then discards every write without an error, so a sync would report
-/// success with every record lost.
-fn check_stdout_is_open() -> Result<()> {
-    use std::os::fd::AsFd;
-    io::stdout()
-        .as_fd()
-        .try_clone_to_owned()
-        .map(drop)
-        .context("stdout is closed; redirect it to a Singer target or a file")
 }
 
 /// Renders an error chain as one line, with a plain explanation for a
