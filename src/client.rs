@@ -161,7 +161,10 @@ fn status_hint(path: &str, status: u16, detail: Option<&str>) -> &'static str {
         }
         401 => ": the API key was rejected; check api_key",
         403 => ": the check belongs to a project other than the API key's",
-        404 if per_check => ": the check was not found",
+        404 if per_check => {
+            ": not found; if the check still exists, a proxy or the path prefix in \
+             base_url may be answering instead"
+        }
         404 => {
             ": check that base_url is the site root of the Healthchecks instance \
              (for example https://healthchecks.io)"
@@ -364,7 +367,9 @@ fn endpoint_template(path: &str) -> String {
 fn error_detail(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let detail = value.get("error")?.as_str()?;
-    Some(detail.chars().take(200).collect())
+    // Redacted before it is shortened, so that no part of an echoed key
+    // survives the cut.
+    Some(crate::config::redact(detail).chars().take(200).collect())
 }
 
 /// Explains why a 2xx body failed to decode, naming the JSON path of the bad

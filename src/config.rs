@@ -230,7 +230,7 @@ pub fn load_for_discovery(sources: &[impl AsRef<Path>]) -> Result<()> {
     let mut merged = merge(sources)?;
     merged
         .entry("api_key")
-        .or_insert_with(|| Value::from("hcw_notneededfordiscovery00000000"));
+        .or_insert_with(|| Value::from("hcw_notneededfordiscovery0000000"));
     Settings::from_map(&merged).with_context(|| describe_sources(sources))?;
     Ok(())
 }

@@ -64,13 +64,18 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         let _ = error.print();
         return ExitCode::SUCCESS;
     }
-    let rendered = error.to_string();
-    let first = rendered
+    // clap's message continues on the next lines (the missing argument, a
+    // tip) before its usage section.
+    let rendered = error.render().to_string();
+    let lines: Vec<&str> = rendered
         .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("error: ");
-    let _ = writeln!(io::stderr(), "error: {first}; see --help");
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:"))
+        .filter(|line| !line.is_empty() && !line.starts_with("tip:"))
+        .collect();
+    let joined = lines.join(" ");
+    let message = joined.trim_start_matches("error: ").trim_end_matches(':');
+    let _ = writeln!(io::stderr(), "error: {message}; see --help");
     ExitCode::from(EXIT_BAD_INPUT)
 }
 

@@ -31,10 +31,7 @@ use serde_json::{Map, Value};
 
 use crate::config::json_kind;
 use crate::streams::checks::Check;
-
-/// Largest pings bookmark accepted: ping numbers count requests, so a larger
-/// value is corrupt, and it keeps arithmetic on bookmarks far from overflow.
-const MAX_PING_NUMBER: i64 = 1 << 53;
+use crate::streams::pings::MAX_PING_NUMBER;
 
 /// Bookmarks of the incremental streams, by check `unique_key`.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -104,8 +101,15 @@ impl State {
                 return State::from_value(inner);
             }
         }
-        // `meltano state get` prints the state wrapped in "singer_state".
+        // `meltano state get` prints the state wrapped in "singer_state", and
+        // Meltano's state backends store it under "completed" too.
         if let (Some(inner), 1) = (object.get("singer_state"), object.len()) {
+            return State::from_value(inner);
+        }
+        if let Some(inner) = object
+            .get("completed")
+            .and_then(|completed| completed.get("singer_state"))
+        {
             return State::from_value(inner);
         }
         let unknown: Vec<&str> = object

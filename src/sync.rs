@@ -64,6 +64,7 @@ pub fn run<W: Write>(
         version: Utc::now().timestamp_millis(),
         started_at: Utc::now(),
         consecutive_failures: 0,
+        consecutive_deleted: 0,
         last_failure_retriable: false,
         counts: BTreeMap::new(),
         skipped_requests: 0,
@@ -106,6 +107,8 @@ struct Sync<'a, W: Write> {
     started_at: DateTime<Utc>,
     /// Checks in a row whose requests failed as a server that is down fails.
     consecutive_failures: usize,
+    /// Checks in a row that answered 404 as deleted checks do.
+    consecutive_deleted: usize,
     /// Whether the latest failed request could have succeeded on a retry.
     last_failure_retriable: bool,
     /// Records written per stream.
@@ -355,17 +358,7 @@ impl<W: Write> Sync<'_, W> {
             flips: None,
         };
         if let (Some(_), Some(uuid)) = (streams.pings, &check.uuid) {
-            let mut bookmark = self.state.pings(&check.unique_key);
-            if let (Some(saved), Some(n_pings)) = (bookmark, check.n_pings) {
-                if n_pings < saved {
-                    log::warn!(
-                        "check {}: the pings bookmark #{saved} is above the server's n_pings \
-                         {n_pings}, as after a database restore; reading its listed pings again",
-                        describe(check)
-                    );
-                    bookmark = None;
-                }
-            }
+            let bookmark = self.state.pings(&check.unique_key);
             if pings::nothing_new(check, bookmark) {
                 self.skipped_requests += 1;
             } else {
@@ -373,7 +366,7 @@ impl<W: Write> Sync<'_, W> {
             }
         }
         if streams.flips.is_some() {
-            let previous = self
+            let mut previous = self
                 .state
                 .flips(&check.unique_key)
                 .cloned()
@@ -384,10 +377,19 @@ impl<W: Write> Sync<'_, W> {
                 self.skipped_requests += 1;
             } else {
                 // A bookmark in the future (a bad server clock or a bad
-                // state file) would hide every later flip.
-                let bookmark = previous.timestamp.map(|time| time.min(self.started_at));
+                // state file) would hide every later flip, so it is dropped.
+                if previous
+                    .timestamp
+                    .is_some_and(|time| time > self.started_at)
+                {
+                    log::warn!(
+                        "check {}: the flips bookmark is in the future; reading its flips again",
+                        describe(check)
+                    );
+                    previous.timestamp = None;
+                }
                 let since = flips::since(
-                    bookmark,
+                    previous.timestamp,
                     self.settings.flips_lookback,
                     self.settings.start_date,
                 );
@@ -412,9 +414,14 @@ impl<W: Write> Sync<'_, W> {
                 "check {} was deleted during the sync; skipping it",
                 describe(check)
             );
-            return Ok(());
+            return self.stop_if_checks_keep_vanishing();
         }
+        self.consecutive_deleted = 0;
         let failures_before = self.failures.len();
+        // Whether any request of this check succeeded, which shows the
+        // server is up even if another request failed.
+        let answered = matches!(&fetched.pings, Some((Ok(_), _)))
+            || matches!(&fetched.flips, Some((Ok(_), _)));
         if let (Some(stream), Some((_, bookmark)), Some((result, extracted))) =
             (streams.pings, &plan.pings, fetched.pings)
         {
@@ -457,15 +464,34 @@ impl<W: Write> Sync<'_, W> {
         if self.state_changed {
             self.write_state()?;
         }
-        self.stop_if_server_is_down(failures_before)
+        let failed =
+            self.failures.len() > failures_before && self.last_failure_retriable && !answered;
+        self.stop_if_server_is_down(failed)
     }
 
-    /// Stops the sync when the last few checks all failed with errors that a
-    /// server that is down or unreachable produces, rather than spending the
-    /// retries of every remaining check. The STATE written so far remains valid.
-    fn stop_if_server_is_down(&mut self, failures_before: usize) -> Result<()> {
+    /// Stops the sync when several checks in a row answer 404 for both their
+    /// records and themselves: one check deleted during a sync is normal,
+    /// but a run of them is more likely a proxy or path prefix answering 404.
+    fn stop_if_checks_keep_vanishing(&mut self) -> Result<()> {
         const LIMIT: usize = 3;
-        let failed = self.failures.len() > failures_before && self.last_failure_retriable;
+        self.consecutive_deleted += 1;
+        if self.consecutive_deleted < LIMIT {
+            return Ok(());
+        }
+        bail!(
+            "stopping the sync because {LIMIT} checks in a row answered 404 as if deleted; \
+             check that base_url {} is the site root and that no proxy answers for it",
+            self.settings.base_url
+        )
+    }
+
+    /// Stops the sync when the last few checks failed, every request of
+    /// each, with errors that a server that is down or unreachable produces,
+    /// rather than spending the retries of every remaining check. `failed`
+    /// says whether the check just applied was such a check. The STATE
+    /// written so far remains valid.
+    fn stop_if_server_is_down(&mut self, failed: bool) -> Result<()> {
+        const LIMIT: usize = 3;
         self.consecutive_failures = if failed {
             self.consecutive_failures + 1
         } else {
@@ -490,6 +516,14 @@ impl<W: Write> Sync<'_, W> {
         new: &NewPings,
         extracted: DateTime<Utc>,
     ) -> Result<()> {
+        if new.bookmark_ahead {
+            log::warn!(
+                "check {}: the pings bookmark #{} is above every ping the server lists, as \
+                 after a database restore; writing its listed pings again",
+                describe(check),
+                bookmark.unwrap_or(0)
+            );
+        }
         if new.lost > 0 {
             log::warn!(
                 "check {}: {} pings after #{} were pruned by the server before this \

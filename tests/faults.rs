@@ -411,6 +411,28 @@ fn check_deleted_during_sync_is_skipped() {
 }
 
 #[test]
+fn many_vanishing_checks_stop_the_sync() {
+    // A proxy answering 404 for every per-check path makes every check look
+    // deleted; a run of them stops the sync instead of reporting success.
+    let server = Standin::start("lab.json");
+    let not_found = json!({"status": 404});
+    let faults: Vec<Value> = server.dataset["projects"][0]["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|check| json!({"match": check["uuid"], "times": 10, "action": not_found}))
+        .collect();
+    inject(&server, json!(faults));
+    let mut config = server.config(&server.rw_key(0));
+    config["max_concurrency"] = json!(1);
+    let run = tap(&config, &[]);
+    assert_one_error(
+        &run,
+        "stopping the sync because 3 checks in a row answered 404 as if deleted",
+    );
+}
+
+#[test]
 fn not_found_for_an_existing_check_is_a_failure() {
     // A proxy answering 404 for the pings path must not pass for a deletion:
     // the check itself still answers.
@@ -433,9 +455,13 @@ fn not_found_for_an_existing_check_is_a_failure() {
 #[test]
 fn dead_server_stops_the_sync_early() {
     let server = Standin::start("lab.json");
+    let down = json!({"status": 503});
     inject(
         &server,
-        json!([{"match": "/pings/", "times": 1000, "action": {"status": 503}}]),
+        json!([
+            {"match": "/pings/", "times": 1000, "action": down},
+            {"match": "/flips/", "times": 1000, "action": down},
+        ]),
     );
     let mut config = server.config(&server.rw_key(0));
     config["max_retries"] = json!(1);
@@ -446,13 +472,28 @@ fn dead_server_stops_the_sync_early() {
         "stopping the sync because 3 checks in a row failed after retries",
     );
     assert!(run.errors()[0].contains(&format!("check that the server at {} is up", server.url)));
-    let pings_requests = server.admin("GET", "requests", None)["by_endpoint"]["pings"]
-        .as_u64()
-        .expect("count");
+    let pings_requests = server.requests()["pings"].as_u64().expect("count");
     assert!(
         pings_requests <= 2 * 5,
         "the sync stopped early: {pings_requests} pings requests"
     );
+}
+
+#[test]
+fn failing_endpoint_on_a_live_server_does_not_stop_the_sync() {
+    // Flips fail everywhere but pings succeed, so the server is up and every
+    // check's pings are still synced.
+    let server = Standin::start("lab.json");
+    inject(
+        &server,
+        json!([{"match": "/flips/", "times": 1000, "action": {"status": 500}}]),
+    );
+    let mut config = server.config(&server.rw_key(0));
+    config["max_retries"] = json!(0);
+    let run = tap(&config, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("stopping the sync"), "{}", run.stderr);
+    assert_eq!(run.records("pings").len(), 280);
 }
 
 #[test]

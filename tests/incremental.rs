@@ -454,3 +454,75 @@ fn bad_state_files_stop_before_output() {
         run.stderr
     );
 }
+
+#[test]
+fn bookmark_above_listed_pings_is_reread() {
+    let server = Standin::start("small.json");
+    let config = server.config(&server.rw_key(0));
+    let first = sync(&config, None);
+    let mut state = first.last_state();
+    for partition in state["bookmarks"]["pings"]["partitions"]
+        .as_array_mut()
+        .expect("partitions")
+    {
+        partition["replication_key_value"] = json!(50);
+    }
+    let second = sync(&config, Some(&state));
+    assert_eq!(second.records("pings"), first.records("pings"));
+    let warnings = second.warnings();
+    assert_eq!(warnings.len(), 2, "{}", second.stderr);
+    assert!(
+        warnings[0].contains("the pings bookmark #50 is above every ping the server lists"),
+        "{}",
+        warnings[0]
+    );
+    assert_eq!(
+        second.last_state()["bookmarks"]["pings"],
+        first.last_state()["bookmarks"]["pings"]
+    );
+}
+
+#[test]
+fn future_flips_bookmark_is_dropped() {
+    let server = Standin::start("small.json");
+    let mut config = server.config(&server.rw_key(0));
+    config["flips_skip_unchanged"] = json!(false);
+    let first = sync(&config, None);
+    let mut state = first.last_state();
+    for partition in state["bookmarks"]["flips"]["partitions"]
+        .as_array_mut()
+        .expect("partitions")
+    {
+        partition["replication_key_value"] = json!("2999-01-01T00:00:00Z");
+    }
+    let second = sync(&config, Some(&state));
+    assert_eq!(
+        second.records("flips"),
+        first.records("flips"),
+        "every flip is read again"
+    );
+    assert!(
+        second
+            .stderr
+            .contains("the flips bookmark is in the future; reading its flips again")
+    );
+    assert!(
+        !second.last_state().to_string().contains("2999"),
+        "the future bookmark is not written back"
+    );
+}
+
+#[test]
+fn meltano_state_shapes_are_read() {
+    let server = Standin::start("small.json");
+    let config = server.config(&server.rw_key(0));
+    let first = sync(&config, None);
+    let state = first.last_state();
+    for wrapped in [
+        json!({"singer_state": state}),
+        json!({"completed": {"singer_state": state}, "partial": {}}),
+    ] {
+        let run = sync(&config, Some(&wrapped));
+        assert!(run.records("pings").is_empty(), "{wrapped}");
+    }
+}

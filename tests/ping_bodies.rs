@@ -166,6 +166,26 @@ fn missing_body_is_skipped() {
 }
 
 #[test]
+fn unreadable_body_does_not_block_pings() {
+    let server = Standin::start("small.json");
+    let path = "7d3c1b2a-0f4e-4d5c-9b6a-8e7f6d5c4b3a/pings/3/body";
+    server.admin(
+        "POST",
+        "faults",
+        Some(json!({"faults": [{"match": path, "times": 10, "action": {"status": 410}}]})),
+    );
+    let run = sync_bodies(&server, None).success();
+    assert!(run.records("ping_bodies").is_empty());
+    assert_eq!(run.records("pings").len(), 5);
+    assert!(
+        run.stderr
+            .contains("failed with HTTP 410; skipping the body of ping #3"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn empty_body_is_an_empty_record() {
     let server = Standin::start("small.json");
     let path = "7d3c1b2a-0f4e-4d5c-9b6a-8e7f6d5c4b3a/pings/3/body";

@@ -66,17 +66,22 @@ struct PingsPage {
     pings: Vec<Ping>,
 }
 
+/// Largest ping number accepted, from the API or a state file: ping numbers
+/// count requests, so a larger one is corrupt, and the bound keeps
+/// arithmetic on bookmarks far from overflow.
+pub const MAX_PING_NUMBER: i64 = 1 << 53;
+
 /// Fetches every listed ping of a check, oldest first.
 pub fn fetch(client: &Client, check: &Check, uuid: &str) -> Result<Vec<Ping>, ApiError> {
     let path = format!("checks/{uuid}/pings/");
     let page: PingsPage = client.get_json(&path, &[])?;
     let mut pings = page.pings;
-    if let Some(ping) = pings
-        .iter()
-        .find(|ping| ping.n < 0 || !super::is_plausible_time(ping.date))
-    {
+    let implausible = |ping: &Ping| {
+        !(0..=MAX_PING_NUMBER).contains(&ping.n) || !super::is_plausible_time(ping.date)
+    };
+    if let Some(ping) = pings.iter().find(|ping| implausible(ping)) {
         let detail = format!(
-            "ping #{} has a negative number or a date outside the years 1 to 9999",
+            "ping #{} has a number outside 0 to {MAX_PING_NUMBER} or a date outside the years 1 to 9999",
             ping.n
         );
         return Err(ApiError::Malformed {
@@ -107,6 +112,9 @@ pub struct NewPings {
     pub bookmark: Option<i64>,
     /// Pings after the old bookmark that the server pruned before this read.
     pub lost: i64,
+    /// The bookmark was above every listed ping, as after a database
+    /// restore, so it was ignored and the listed pings were read again.
+    pub bookmark_ahead: bool,
 }
 
 /// Picks the pings above `bookmark` from a listing sorted oldest first.
@@ -118,6 +126,11 @@ pub fn select_new(
     bookmark: Option<i64>,
     start_date: Option<DateTime<Utc>>,
 ) -> NewPings {
+    // Ping numbers only grow and pruning removes the oldest, so a bookmark
+    // above the newest listed ping means the server's counter went back.
+    let bookmark_ahead =
+        matches!((bookmark, pings.last()), (Some(saved), Some(newest)) if newest.n < saved);
+    let bookmark = bookmark.filter(|_| !bookmark_ahead);
     let lost = match (bookmark, pings.first()) {
         (Some(bookmark), Some(oldest)) => {
             oldest.n.saturating_sub(bookmark.saturating_add(1)).max(0)
@@ -136,6 +149,7 @@ pub fn select_new(
         records,
         bookmark: bookmark.max(newest),
         lost,
+        bookmark_ahead,
     }
 }
 
@@ -213,9 +227,17 @@ mod tests {
     }
 
     #[test]
+    fn bookmark_above_every_listed_ping_is_ignored() {
+        let selected = select_new(listing(&[1, 2, 3]), Some(50), None);
+        assert!(selected.bookmark_ahead);
+        assert_eq!(numbers(&selected.records), [1, 2, 3]);
+        assert_eq!(selected.bookmark, Some(3));
+    }
+
+    #[test]
     fn extreme_bookmarks_do_not_overflow() {
         let selected = select_new(listing(&[3]), Some(i64::MAX), None);
-        assert!(selected.records.is_empty());
+        assert!(selected.bookmark_ahead);
         assert_eq!(selected.lost, 0);
         let selected = select_new(listing(&[3]), Some(i64::MIN), None);
         assert_eq!(selected.records.len(), 1);
