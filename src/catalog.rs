@@ -204,9 +204,10 @@ fn parse_entry(entry: &Value) -> Result<ParsedEntry> {
     let metadata =
         read_metadata(entry.get("metadata")).with_context(|| format!("stream {id:?}"))?;
     let schema = entry.get("schema");
+    // With repeated breadcrumbs the last entry wins, as in singer-python.
     let stream_metadata = metadata
         .iter()
-        .find(|(breadcrumb, _)| breadcrumb.is_empty());
+        .rfind(|(breadcrumb, _)| breadcrumb.is_empty());
     let selected = match stream_metadata.and_then(|(_, m)| m.get("selected")) {
         Some(value) => {
             flag(value).with_context(|| format!("stream {id:?}: metadata \"selected\""))?
@@ -281,7 +282,7 @@ fn dropped_fields(
     for field in properties.keys() {
         let from_metadata = metadata
             .iter()
-            .find(|(breadcrumb, _)| breadcrumb.as_slice() == ["properties", field.as_str()])
+            .rfind(|(breadcrumb, _)| breadcrumb.as_slice() == ["properties", field.as_str()])
             .and_then(|(_, values)| values.get("selected"));
         let from_schema =
             || schema.and_then(|schema| schema.get("properties")?.get(field)?.get("selected"));
@@ -382,6 +383,15 @@ mod tests {
             names(&selection(catalog).expect("valid")),
             ["pings", "integrations"]
         );
+    }
+
+    #[test]
+    fn last_repeated_breadcrumb_wins() {
+        let catalog = json!({"streams": [{"tap_stream_id": "checks", "metadata": [
+            {"breadcrumb": [], "metadata": {"selected": true}},
+            {"breadcrumb": [], "metadata": {"selected": false}},
+        ]}]});
+        assert!(selection(catalog).expect("valid").is_empty());
     }
 
     #[test]
