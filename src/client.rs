@@ -1,9 +1,10 @@
 //! HTTP client for the Healthchecks Management API v3.
 //!
-//! One ureq agent carries every request: the key travels in the `X-Api-Key`
-//! header and nowhere else, redirects are not followed (a redirect to another
-//! host would carry the key there), and every failure becomes an [`ApiError`]
-//! that names the endpoint path and status but never the key. Errors that
+//! One ureq agent carries every request. The key travels in the `X-Api-Key`
+//! header and nowhere else, and redirects are not followed, because a
+//! redirect to another host would carry the key there. Every failure becomes
+//! an [`ApiError`] that names the endpoint path and status but never the
+//! key. Errors that
 //! [`ApiError::is_retriable`] accepts are retried by the [`RetryPolicy`], and
 //! every attempt first waits for its turn at the shared [`Pacer`].
 
@@ -72,7 +73,7 @@ impl ApiError {
         }
     }
 
-    /// A short form for retry logs: the request and what went wrong,
+    /// Returns a short form for retry logs: the request and what went wrong,
     /// without advice.
     pub fn brief(&self) -> String {
         match self {
@@ -146,7 +147,7 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// The advice that follows a status in an error message. `path`
+/// Returns the advice that follows a status in an error message. `path`
 /// distinguishes a list endpoint from a per-check one, and `detail` the server's reason.
 fn status_hint(path: &str, status: u16, detail: Option<&str>) -> &'static str {
     let per_check = path.contains("/checks/") && !path.ends_with("/api/v3/checks/");
@@ -363,7 +364,7 @@ fn endpoint_template(path: &str) -> String {
     format!("/api/v3/{}", segments.join("/"))
 }
 
-/// The `error` member of a JSON error body such as `{"error": "wrong api key"}`.
+/// Returns the `error` member of a JSON error body such as `{"error": "wrong api key"}`.
 fn error_detail(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let detail = value.get("error")?.as_str()?;
@@ -394,12 +395,12 @@ fn describe_json_error(
     format!("invalid JSON at {path}: {}", error.inner())
 }
 
-/// The scheme, host and port of a base URL, without its path.
+/// Returns the scheme, host and port of a base URL, without its path.
 fn site_of(base_url: &str) -> String {
     base_url[..base_url.len() - path_of(base_url).len()].to_string()
 }
 
-/// The path part of a base URL, such as `/hc` for `https://example.org/hc`.
+/// Returns the path part of a base URL, such as `/hc` for `https://example.org/hc`.
 fn path_of(base_url: &str) -> String {
     let after_scheme = base_url
         .split_once("://")

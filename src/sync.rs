@@ -107,7 +107,7 @@ struct Sync<'a, W: Write> {
     started_at: DateTime<Utc>,
     /// Checks in a row whose requests failed as a server that is down fails.
     consecutive_failures: usize,
-    /// Checks in a row that answered 404 as deleted checks do.
+    /// Checks in a row that returned 404 as deleted checks do.
     consecutive_deleted: usize,
     /// Whether the latest failed request could have succeeded on a retry.
     last_failure_retriable: bool,
@@ -417,6 +417,7 @@ impl<W: Write> Sync<'_, W> {
             return self.stop_if_checks_keep_vanishing();
         }
         self.consecutive_deleted = 0;
+
         let failures_before = self.failures.len();
         // Whether any request of this check succeeded, which shows the
         // server is up even if another request failed.
@@ -442,6 +443,7 @@ impl<W: Write> Sync<'_, W> {
                 }
             }
         }
+
         if let (Some(stream), Some((previous, _)), Some((result, extracted))) =
             (streams.flips, &plan.flips, fetched.flips)
         {
@@ -461,6 +463,7 @@ impl<W: Write> Sync<'_, W> {
                 Err(error) => self.request_failed("flips", check, error),
             }
         }
+
         if self.state_changed {
             self.write_state()?;
         }
@@ -469,7 +472,7 @@ impl<W: Write> Sync<'_, W> {
         self.stop_if_server_is_down(failed)
     }
 
-    /// Stops the sync when several checks in a row answer 404 for both their
+    /// Stops the sync when several checks in a row return 404 for both their
     /// records and themselves: one check deleted during a sync is normal,
     /// but a run of them is more likely a proxy or path prefix answering 404.
     fn stop_if_checks_keep_vanishing(&mut self) -> Result<()> {
@@ -488,7 +491,7 @@ impl<W: Write> Sync<'_, W> {
     /// Stops the sync when the last few checks failed, every request of
     /// each, with errors that a server that is down or unreachable produces,
     /// rather than spending the retries of every remaining check. `failed`
-    /// says whether the check just applied was such a check. The STATE
+    /// tells whether the check just applied was such a check. The STATE
     /// written so far remains valid.
     fn stop_if_server_is_down(&mut self, failed: bool) -> Result<()> {
         const LIMIT: usize = 3;

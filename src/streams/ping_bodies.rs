@@ -43,7 +43,7 @@ pub struct PingBody {
     pub n: i64,
     /// The body: text for UTF-8 bodies, else base64 of the bytes.
     pub body: String,
-    /// How `body` is written: `utf-8` or `base64`.
+    /// Encoding of `body`: `utf-8` or `base64`.
     pub encoding: String,
     /// Length of the stored body in bytes.
     pub size: i64,
