@@ -143,3 +143,31 @@ fn help_lists_singer_flags() {
         assert!(run.stdout.contains(flag), "{flag} missing from --help");
     }
 }
+
+#[test]
+fn demo_runs_a_full_sync() {
+    // The README's first command: hc-standin starts itself and runs the tap
+    // that sits next to it against the lab project.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hc-standin"))
+        .arg("demo")
+        .output()
+        .expect("run hc-standin demo");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    let records = stdout
+        .lines()
+        .filter(|line| line.starts_with(r#"{"type":"RECORD""#))
+        .count();
+    assert_eq!(records, 16 + 280 + 36 + 4);
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .is_some_and(|line| line.starts_with(r#"{"type":"STATE""#))
+    );
+}
