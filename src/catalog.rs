@@ -223,7 +223,13 @@ fn parse_entry(entry: &Value) -> Result<ParsedEntry> {
             },
         },
     };
-    let dropped_fields = dropped_fields(spec, &metadata, schema)?;
+    // Field selection of a stream that is not synced does not matter, and
+    // Meltano deselects every field of such a stream, keys included.
+    let dropped_fields = if selected {
+        dropped_fields(spec, &metadata, schema)?
+    } else {
+        Vec::new()
+    };
     Ok(ParsedEntry {
         spec,
         selected,

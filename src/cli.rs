@@ -22,7 +22,7 @@ pub struct Args {
     pub state: Option<PathBuf>,
 
     /// Catalog JSON file that selects streams and fields; without one,
-    /// every stream is synced.
+    /// every stream selected by default is synced (all but ping_bodies).
     #[arg(
         long,
         value_name = "FILE",
@@ -32,12 +32,14 @@ pub struct Args {
     pub catalog: Option<PathBuf>,
 
     /// Print the catalog of streams and exit, without network requests.
-    /// A --state given with it is ignored, as Meltano passes one.
-    #[arg(long, short = 'd', conflicts_with = "catalog")]
+    /// A --catalog or --state given with it is ignored, as Meltano passes
+    /// them to every command.
+    #[arg(long, short = 'd')]
     pub discover: bool,
 
     /// Print the tap's name, version, capabilities and settings, and exit.
-    #[arg(long, conflicts_with_all = ["discover", "test", "catalog", "state"])]
+    /// Other options are ignored.
+    #[arg(long, conflicts_with_all = ["discover", "test"])]
     pub about: bool,
 
     /// Output format of --about.
@@ -45,8 +47,9 @@ pub struct Args {
     pub format: AboutFormat,
 
     /// Check base_url and api_key with one request, report the key type
-    /// and the streams it can read, and exit.
-    #[arg(long, conflicts_with_all = ["discover", "catalog", "state"])]
+    /// and the streams it can read, and exit. A --catalog or --state given
+    /// with it is ignored.
+    #[arg(long, conflicts_with = "discover")]
     pub test: bool,
 
     /// Log level on stderr: error, warn, info, debug or trace. Overrides the
@@ -107,7 +110,19 @@ mod tests {
     }
 
     #[test]
-    fn discover_conflicts_with_catalog() {
-        assert!(Args::try_parse_from(["tap", "--discover", "--catalog", "x.json"]).is_err());
+    fn meltano_style_arguments_are_accepted() {
+        let base = [
+            "tap",
+            "--config",
+            "c.json",
+            "--catalog",
+            "k.json",
+            "--state",
+            "s.json",
+        ];
+        for command in ["--discover", "--about", "--test"] {
+            let args = base.iter().copied().chain([command]);
+            assert!(Args::try_parse_from(args).is_ok(), "{command}");
+        }
     }
 }

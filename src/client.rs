@@ -167,8 +167,9 @@ fn status_hint(path: &str, status: u16, detail: Option<&str>) -> &'static str {
              base_url may be answering instead"
         }
         404 => {
-            ": check that base_url is the site root of the Healthchecks instance \
-             (for example https://healthchecks.io)"
+            ": check that base_url is the site root of the Healthchecks instance, \
+             with its path prefix if it has one (for example https://healthchecks.io \
+             or https://example.org/hc)"
         }
         301 | 302 | 303 | 307 | 308 => {
             ": the server redirected the request, which the tap does not follow; \

@@ -244,6 +244,14 @@ fn merge(sources: &[impl AsRef<Path>]) -> Result<Map<String, Value>> {
             from_env = true;
         } else {
             let object = read_object(path, "config file")?;
+            for name in object.keys() {
+                if !SETTINGS.iter().any(|setting| setting.name == name) {
+                    log::warn!(
+                        "ignoring unknown setting {name:?} in config file {}",
+                        path.display()
+                    );
+                }
+            }
             merged.extend(object.into_iter().filter(|(_, value)| !value.is_null()));
         }
     }
@@ -345,11 +353,6 @@ pub fn read_object(path: &Path, what: &str) -> Result<Map<String, Value>> {
 impl Settings {
     /// Validates a merged config object. A `null` value counts as unset.
     pub fn from_map(config: &Map<String, Value>) -> Result<Settings> {
-        for name in config.keys() {
-            if !SETTINGS.iter().any(|setting| setting.name == name) {
-                log::warn!("ignoring unknown setting {name:?} in the config");
-            }
-        }
         let value = |name: &str| config.get(name).filter(|value| !value.is_null());
         let base_url = match value("base_url") {
             Some(url) => parse_base_url(string_setting("base_url", url)?)?,

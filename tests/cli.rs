@@ -171,3 +171,17 @@ fn demo_runs_a_full_sync() {
             .is_some_and(|line| line.starts_with(r#"{"type":"STATE""#))
     );
 }
+
+#[test]
+fn discover_ignores_catalog_as_meltano_passes_it() {
+    let dir = temp_dir("discover-catalog");
+    let catalog = write_json(&dir, "catalog.json", &json!({"streams": []}));
+    let args = [
+        "--discover".to_string(),
+        "--catalog".to_string(),
+        catalog.display().to_string(),
+    ];
+    let run = tap_raw(&args).success();
+    let discovered: Value = serde_json::from_str(&run.stdout).expect("catalog JSON");
+    assert_eq!(discovered["streams"].as_array().expect("list").len(), 5);
+}

@@ -174,5 +174,5 @@ fn unknown_setting_is_a_warning() {
     config["api_token"] = json!("x");
     let run = tap(&config, &[]).success();
     assert_eq!(run.warnings().len(), 1, "{}", run.stderr);
-    assert!(run.warnings()[0].ends_with("ignoring unknown setting \"api_token\" in the config"));
+    assert!(run.warnings()[0].contains("ignoring unknown setting \"api_token\" in config file "));
 }
