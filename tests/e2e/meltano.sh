@@ -233,7 +233,8 @@ echo "== meltano run tap-healthchecks target-jsonl, three times"
 state_id=dev:tap-healthchecks-to-target-jsonl
 run_jsonl() {
     mkdir -p "$work/jsonl/run$1"
-    TARGET_JSONL_DESTINATION_PATH=$work/jsonl/run$1 step "jsonl-run$1" \
+    TARGET_JSONL_DESTINATION_PATH=$work/jsonl/run$1 TARGET_JSONL_DO_TIMESTAMP_FILE=false \
+        step "jsonl-run$1" \
         meltano run tap-healthchecks target-jsonl
 }
 run_jsonl 1
