@@ -168,7 +168,11 @@ impl State {
 
     /// Sets the pings bookmark of a check; returns whether it changed.
     pub fn set_pings(&mut self, check: &str, n: i64) -> bool {
-        self.pings.insert(check.to_string(), n) != Some(n)
+        let changed = self.pings.get(check) != Some(&n);
+        if changed {
+            self.pings.insert(check.to_string(), n);
+        }
+        changed
     }
 
     /// Returns the flips bookmark of a check.
@@ -178,7 +182,11 @@ impl State {
 
     /// Sets the flips bookmark of a check; returns whether it changed.
     pub fn set_flips(&mut self, check: &str, bookmark: FlipsBookmark) -> bool {
-        self.flips.insert(check.to_string(), bookmark.clone()) != Some(bookmark)
+        let changed = self.flips.get(check) != Some(&bookmark);
+        if changed {
+            self.flips.insert(check.to_string(), bookmark);
+        }
+        changed
     }
 
     /// Drops the bookmarks of checks that are not in `existing`, so state

@@ -6,7 +6,8 @@ mod common;
 use common::{Run, Standin, tap, temp_dir, write_json};
 use serde_json::{Value, json};
 
-/// The discovered catalog with `selected` set on the named streams only.
+/// Writes the discovered catalog, with `selected` set on the named streams
+/// only, and returns its path.
 fn catalog_selecting(server: &Standin, streams: &[&str]) -> String {
     let catalog = server.catalog_selecting(streams);
     let path = write_json(&temp_dir("bodies"), "catalog.json", &catalog);
@@ -28,7 +29,7 @@ fn sync_bodies(server: &Standin, state: Option<&Value>) -> Run {
     tap(&server.config(&server.rw_key(0)), &args)
 }
 
-/// The stored bodies of the pings the pings endpoint lists, by check uuid
+/// Returns the stored bodies of the pings the pings endpoint lists, by check uuid
 /// and `n`, skipping those the server no longer serves.
 fn expected_bodies(server: &Standin) -> Vec<(String, i64, Value)> {
     let project = &server.dataset["projects"][0];
@@ -54,9 +55,7 @@ fn expected_bodies(server: &Standin) -> Vec<(String, i64, Value)> {
 }
 
 fn body_requests(server: &Standin) -> u64 {
-    server.admin("GET", "requests", None)["by_endpoint"]["body"]
-        .as_u64()
-        .expect("count")
+    server.requests()["body"].as_u64().expect("count")
 }
 
 #[test]
@@ -116,15 +115,11 @@ fn bodies_follow_their_pings() {
         })
         .expect("its ping");
     assert!(ping < body, "a body comes after its ping");
-    let log = server.admin("GET", "requests", None);
-    let paths: Vec<&str> = log["log"]
-        .as_array()
-        .expect("log")
-        .iter()
-        .filter_map(|r| r["path"].as_str())
-        .collect();
+    let paths = server.request_paths();
     assert!(
-        paths.contains(&"/api/v3/checks/7d3c1b2a-0f4e-4d5c-9b6a-8e7f6d5c4b3a/pings/3/body"),
+        paths
+            .iter()
+            .any(|path| path == "/api/v3/checks/7d3c1b2a-0f4e-4d5c-9b6a-8e7f6d5c4b3a/pings/3/body"),
         "{paths:?}"
     );
 }

@@ -61,7 +61,6 @@ pub fn run<W: Write>(
         started_at: Utc::now(),
         consecutive_failures: 0,
         consecutive_deleted: 0,
-        last_failure_retriable: false,
         counts: BTreeMap::new(),
         skipped_requests: 0,
         failures: Vec::new(),
@@ -105,8 +104,6 @@ struct Sync<'a, W: Write> {
     consecutive_failures: usize,
     /// Checks in a row that returned 404 as deleted checks do.
     consecutive_deleted: usize,
-    /// Whether the latest failed request could have succeeded on a retry.
-    last_failure_retriable: bool,
     /// Records written per stream.
     counts: BTreeMap<&'static str, u64>,
     /// Pings and flips requests not made because they had nothing new.

@@ -4,7 +4,7 @@
 //! ([`Plan`]), worker threads make them ([`fetch`]), and the main thread
 //! writes the results in the order of the checks list, moves the bookmarks
 //! and writes STATE. Repeated failures that point at a server that is
-//! down, or at a proxy answering 404, stop the sync early.
+//! down, or at a proxy returning 404, stop the sync early.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -52,6 +52,21 @@ struct Fetched {
     pings: Option<Response<NewPings>>,
     bodies: Option<Response<Vec<PingBody>>>,
     flips: Option<Response<Vec<Flip>>>,
+}
+
+impl Fetched {
+    /// Returns whether requests were made for the check and every one failed
+    /// with an error that a retry could fix, as when the server is down. A
+    /// request that succeeded shows that the server is up.
+    fn all_failed_retriably(&self) -> bool {
+        let pings = self.pings.as_ref().map(|(result, _)| result.as_ref().err());
+        let flips = self.flips.as_ref().map(|(result, _)| result.as_ref().err());
+        let made: Vec<Option<&ApiError>> = [pings, flips].into_iter().flatten().collect();
+        !made.is_empty()
+            && made
+                .iter()
+                .all(|error| error.is_some_and(ApiError::is_retriable))
+    }
 }
 
 /// The result of one request, or its error, and the time it completed.
@@ -179,12 +194,8 @@ impl<W: Write> Sync<'_, W> {
             return self.stop_if_checks_keep_vanishing();
         }
         self.consecutive_deleted = 0;
+        let server_down = fetched.all_failed_retriably();
 
-        let failures_before = self.failures.len();
-        // Whether any request of this check succeeded, which shows the
-        // server is up even if another request failed.
-        let answered = matches!(&fetched.pings, Some((Ok(_), _)))
-            || matches!(&fetched.flips, Some((Ok(_), _)));
         if let (Some(stream), Some((_, bookmark)), Some((result, extracted))) =
             (streams.pings, &plan.pings, fetched.pings)
         {
@@ -229,14 +240,12 @@ impl<W: Write> Sync<'_, W> {
         if self.state_changed {
             self.write_state()?;
         }
-        let failed =
-            self.failures.len() > failures_before && self.last_failure_retriable && !answered;
-        self.stop_if_server_is_down(failed)
+        self.stop_if_server_is_down(server_down)
     }
 
     /// Stops the sync when several checks in a row return 404 for both their
     /// records and themselves: one check deleted during a sync is normal,
-    /// but a run of them is more likely a proxy or path prefix answering 404.
+    /// but a run of them is more likely a proxy or path prefix returning 404.
     fn stop_if_checks_keep_vanishing(&mut self) -> Result<()> {
         const LIMIT: usize = 3;
         self.consecutive_deleted += 1;
@@ -250,11 +259,11 @@ impl<W: Write> Sync<'_, W> {
         )
     }
 
-    /// Stops the sync when the last few checks failed, every request of
-    /// each, with errors that a server that is down or unreachable produces,
-    /// rather than spending the retries of every remaining check. `failed`
-    /// tells whether the check just applied was such a check. The STATE
-    /// written so far remains valid.
+    /// Stops the sync when every request of the last few checks failed with
+    /// errors that a down or unreachable server produces, rather than
+    /// spending the retries of every remaining check. `failed` is true when
+    /// the check just applied was such a check. The STATE written so far
+    /// remains valid.
     fn stop_if_server_is_down(&mut self, failed: bool) -> Result<()> {
         const LIMIT: usize = 3;
         self.consecutive_failures = if failed {
@@ -304,7 +313,6 @@ impl<W: Write> Sync<'_, W> {
     /// Records a failed per-check request: it is logged and counted, and
     /// the check keeps its bookmark.
     fn request_failed(&mut self, stream: &str, check: &Check, error: ApiError) {
-        self.last_failure_retriable = error.is_retriable();
         log::error!(
             "{stream} of check {}: {error}; keeping its bookmark",
             describe(check)
@@ -357,7 +365,7 @@ fn fetch(
 }
 
 /// Confirms that a check whose pings or flips returned 404 was deleted, by
-/// requesting the check itself: a proxy or a wrong path prefix can answer
+/// requesting the check itself: a proxy or a wrong path prefix can return
 /// 404 too, and must not pass for a deletion.
 fn is_deleted(client: &Client, check: &Check) -> bool {
     let path = format!("checks/{}", check.flips_id());

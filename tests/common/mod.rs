@@ -58,7 +58,7 @@ impl Standin {
         }
     }
 
-    /// The read-write key of project `index` of the dataset.
+    /// Returns the read-write key of project `index` of the dataset.
     pub fn rw_key(&self, index: usize) -> String {
         self.dataset["projects"][index]["rw_key"]
             .as_str()
@@ -66,7 +66,7 @@ impl Standin {
             .to_string()
     }
 
-    /// The read-only key of project `index` of the dataset.
+    /// Returns the read-only key of project `index` of the dataset.
     pub fn ro_key(&self, index: usize) -> String {
         self.dataset["projects"][index]["ro_key"]
             .as_str()
@@ -74,7 +74,7 @@ impl Standin {
             .to_string()
     }
 
-    /// The dataset's check called `name` in project 0.
+    /// Returns the dataset's check called `name` in project 0.
     pub fn check_named(&self, name: &str) -> Value {
         let checks = self.dataset["projects"][0]["checks"]
             .as_array()
@@ -86,12 +86,23 @@ impl Standin {
             .clone()
     }
 
-    /// The API requests counted by endpoint since the last reset.
+    /// Returns the API requests counted by endpoint since the last reset.
     pub fn requests(&self) -> Value {
         self.admin("GET", "requests", None)["by_endpoint"].clone()
     }
 
-    /// The discovered catalog with `selected` set on the named streams only.
+    /// Returns the paths of the API requests logged since the last reset.
+    pub fn request_paths(&self) -> Vec<String> {
+        let log = self.admin("GET", "requests", None);
+        let entries = log["log"].as_array().expect("request log");
+        entries
+            .iter()
+            .filter_map(|entry| entry["path"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Builds the discovered catalog with `selected` set on the named streams
+    /// only.
     pub fn catalog_selecting(&self, streams: &[&str]) -> Value {
         let discovered = tap(&self.config(&self.rw_key(0)), &["--discover"]).success();
         let mut catalog: Value = serde_json::from_str(&discovered.stdout).expect("catalog JSON");
@@ -102,7 +113,7 @@ impl Standin {
         catalog
     }
 
-    /// A config for `key` pointing at this server.
+    /// Builds a config for `key` pointing at this server.
     pub fn config(&self, key: &str) -> Value {
         json!({"api_key": key, "base_url": self.url, "backoff_max": 0.01})
     }
@@ -152,7 +163,7 @@ pub fn fixture_path(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A new empty directory for one test.
+/// Creates a new empty directory for one test.
 pub fn temp_dir(label: &str) -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -241,7 +252,7 @@ impl Run {
         self
     }
 
-    /// Every stdout line, parsed; fails on a line that is not JSON.
+    /// Parses every stdout line, failing on a line that is not JSON.
     pub fn messages(&self) -> Vec<Value> {
         self.stdout
             .lines()
@@ -252,7 +263,7 @@ impl Run {
             .collect()
     }
 
-    /// The `record` objects of one stream, in order.
+    /// Returns the `record` objects of one stream, in order.
     pub fn records(&self, stream: &str) -> Vec<Value> {
         self.messages()
             .into_iter()
@@ -261,7 +272,7 @@ impl Run {
             .collect()
     }
 
-    /// The SCHEMA messages, in order.
+    /// Returns the SCHEMA messages, in order.
     pub fn schemas(&self) -> Vec<Value> {
         self.messages()
             .into_iter()
@@ -269,7 +280,7 @@ impl Run {
             .collect()
     }
 
-    /// The value of the last STATE message.
+    /// Returns the value of the last STATE message.
     pub fn last_state(&self) -> Value {
         let messages = self.messages();
         let last = messages.last().expect("some output");
@@ -277,7 +288,7 @@ impl Run {
         last["value"].clone()
     }
 
-    /// The `error:` lines of stderr.
+    /// Returns the `error:` lines of stderr.
     pub fn errors(&self) -> Vec<&str> {
         self.stderr
             .lines()
