@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::{ENV_PREFIX, SETTINGS, Setting, env_var};
 
-/// What Meltano may ask of the tap.
+/// Capabilities the tap declares to Meltano.
 pub const CAPABILITIES: &[&str] = &[
     "catalog",
     "discover",
@@ -70,7 +70,7 @@ fn setting_schema(setting: &Setting) -> Value {
     schema
 }
 
-/// The default as a JSON value of the setting's type; `None` when there is
+/// Returns the default as a JSON value of the setting's type; `None` when there is
 /// none or it depends on other settings.
 fn typed_default(setting: &Setting) -> Option<Value> {
     let text = setting.default?;

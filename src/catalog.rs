@@ -1,9 +1,9 @@
 //! The Singer catalog: discovery output and stream and field selection.
 //!
 //! Discovery needs no network: the schemas come from the record structs.
-//! Selection follows the Singer metadata rules: a stream runs when its
+//! Selection follows the Singer metadata rules. A stream runs when its
 //! stream-level metadata has `selected: true`, or, with no `selected`, when
-//! `selected-by-default` is true; legacy catalogs that mark `selected` inside
+//! `selected-by-default` is true. Legacy catalogs that mark `selected` inside
 //! the schema are read too. A field marked `selected: false` is dropped from
 //! SCHEMA and RECORD unless it is a key or replication key.
 
@@ -110,8 +110,8 @@ impl SelectedStream {
 }
 
 impl Selection {
-    /// Every stream selected by default, every field: the selection
-    /// without a catalog.
+    /// Builds the selection without a catalog: every stream selected by
+    /// default, with every field.
     pub fn all() -> Selection {
         let streams = streams::ALL
             .iter()

@@ -22,7 +22,7 @@ pub const DEFAULT_BASE_URL: &str = "https://healthchecks.io";
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 
 /// Requests per minute on the hosted service unless configured: the limit
-/// its API documentation asks clients to stay under.
+/// its API documentation requests clients to stay under.
 pub const HOSTED_REQUESTS_PER_MINUTE: u32 = 100;
 
 /// Seconds of flips read again before each flips bookmark, by default.

@@ -1,7 +1,7 @@
 //! JSON Schema generation for record structs.
 //!
-//! Every stream's schema comes from its record struct through schemars, then
-//! is narrowed to the dialect that Singer targets accept: draft-07 keywords
+//! Every stream's schema comes from its record struct through schemars. It
+//! is then narrowed to the dialect that Singer targets accept: draft-07 keywords
 //! only, subschemas inlined (no `$ref`, `$defs`, `anyOf` or `oneOf`), nullable
 //! fields as a type list with `"null"`, and `format` kept only for
 //! `date-time`, the one format targets turn into a column type.

@@ -2,7 +2,7 @@
 //!
 //! [`Writer`] turns SCHEMA, RECORD and STATE messages into JSON lines on any
 //! `io::Write`: stdout in production, a buffer in tests. Output is buffered
-//! and flushed at each STATE, so a target never sees a STATE before the
+//! and flushed at each STATE, so a target never receives a STATE before the
 //! records it covers. A failed write (the target exited and closed the pipe)
 //! is an error for the caller to stop on.
 
@@ -111,7 +111,7 @@ impl<W: Write> Writer<W> {
         self.out.write_all(b"\n")
     }
 
-    /// The underlying output, after flushing.
+    /// Returns the underlying output, after flushing.
     #[cfg(test)]
     pub fn into_inner(self) -> W {
         self.out

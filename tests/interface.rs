@@ -227,7 +227,7 @@ fn log_level_controls_stderr() {
     );
 }
 
-/// The JSON of every `METRIC:` line on stderr.
+/// Parses the JSON of every `METRIC:` line on stderr.
 fn metrics(run: &Run) -> Vec<Value> {
     run.stderr
         .lines()

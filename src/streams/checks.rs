@@ -2,9 +2,9 @@
 //!
 //! The response has no timestamps to replicate on, so the stream is read
 //! whole on every sync. Its key, `unique_key`, is the one identifier the API
-//! gives for both key types: read-only keys get it in the response, and for
-//! read-write keys, which get the `uuid` instead, it is computed from the
-//! `uuid` exactly as the server computes it.
+//! gives for both key types. Read-only keys get it in the response.
+//! Read-write keys get the `uuid` instead, so the tap computes `unique_key`
+//! from the `uuid` exactly as the server does.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -190,7 +190,8 @@ pub fn kind(schedule: Option<&str>, timeout: Option<i64>) -> Option<&'static str
     }
 }
 
-/// A lowercase, dashed UUID, the only form the API routes.
+/// Returns whether `text` is a lowercase, dashed UUID, the only form the
+/// API routes.
 fn is_uuid(text: &str) -> bool {
     text.len() == 36
         && text.char_indices().all(|(index, c)| match index {

@@ -13,7 +13,7 @@ pub mod pings;
 
 use serde_json::Value;
 
-/// How a stream is replicated, in Singer's words.
+/// Replication method of a stream, with Singer's names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplicationMethod {
     FullTable,
@@ -21,7 +21,7 @@ pub enum ReplicationMethod {
 }
 
 impl ReplicationMethod {
-    /// The Singer name, such as `FULL_TABLE`.
+    /// Returns the Singer name, such as `FULL_TABLE`.
     pub fn as_str(self) -> &'static str {
         match self {
             ReplicationMethod::FullTable => "FULL_TABLE",
@@ -39,7 +39,8 @@ pub struct StreamSpec {
     pub replication_key: Option<&'static str>,
     /// Whether the stream needs the read-write API key.
     pub needs_read_write_key: bool,
-    /// Whether the stream is synced when no catalog says otherwise.
+    /// Whether the stream is synced when the catalog does not select or
+    /// deselect it.
     pub selected_by_default: bool,
     pub schema: fn() -> Value,
 }
@@ -63,7 +64,7 @@ pub const ALL: [&StreamSpec; 5] = [
     &integrations::STREAM,
 ];
 
-/// Whether a time from the API or the state can be written as RFC 3339:
+/// Returns whether a time from the API or the state can be written as RFC 3339:
 /// years 1 to 9999. Anything else is a corrupt value.
 pub fn is_plausible_time(time: chrono::DateTime<chrono::Utc>) -> bool {
     use chrono::Datelike;

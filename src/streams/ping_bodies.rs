@@ -58,9 +58,9 @@ pub fn fetch(client: &Client, uuid: &str, pings: &[&Ping]) -> Result<Vec<PingBod
         let path = format!("checks/{uuid}/pings/{}/body", ping.n);
         match client.get_bytes(&path) {
             Ok(bytes) => bodies.push(decode(ping, bytes)),
-            // Only a failure that a retry on the next run could fix holds
-            // the check's pings back; a body that can never be read (gone,
-            // too large, a redirect) is skipped so that it blocks nothing.
+            // Only a failure that a retry on the next run could fix keeps
+            // the check's pings back. A body that can never be read (gone,
+            // too large, a redirect) is skipped, so that it blocks nothing.
             Err(error) if !error.is_retriable() && error.status() == Some(404) => {
                 log::warn!(
                     "{}; the body of ping #{} is no longer stored, skipping it",

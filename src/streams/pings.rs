@@ -118,8 +118,8 @@ pub struct NewPings {
 }
 
 /// Picks the pings above `bookmark` from a listing sorted oldest first.
-/// Without a bookmark, pings received before `start_date` are passed over;
-/// the new bookmark covers only the pings picked, so that removing
+/// Without a bookmark, pings received before `start_date` are passed over.
+/// The new bookmark covers only the pings picked, so that removing
 /// `start_date` later still brings them in.
 pub fn select_new(
     pings: Vec<Ping>,

@@ -48,10 +48,10 @@ key() {
 printf '{"api_key": "%s", "base_url": "%s"}\n' "$(key rw_key)" "$url" >"$work/rw.json"
 printf '{"api_key": "%s", "base_url": "%s"}\n' "$(key ro_key)" "$url" >"$work/ro.json"
 
-# singer-check-tap reads the tap's output on stdin. (Its --tap mode reads
+# singer-check-tap reads the tap's output on stdin. Its --tap mode reads
 # the summary before its reader thread finishes, so with a fast tap it
-# crashes with "'NoneType' object has no attribute 'num_messages'"; seen
-# with singer-tools 0.4.1.) Like --tap mode, each key type is checked twice:
+# crashes with "'NoneType' object has no attribute 'num_messages'" (seen
+# with singer-tools 0.4.1). Like --tap mode, each key type is checked twice:
 # from scratch, then with the STATE the first run ended with.
 check() {
     local label=$1; shift
